@@ -1,0 +1,119 @@
+/* proc.h - scheduler internals shared by sched.c, stack.c, timer.c and
+ * deadlock.c: the M and P structures and the global scheduler state.
+ *
+ * Invariants:
+ * - An M runs goroutines only while it holds a P (m->p). A P's local run
+ *   queue is written only by its owner (tail) and read by anyone (head,
+ *   stealing); runnext is swapped atomically.
+ * - sched.lock protects the global run queue and the idle P and M lists; the
+ *   counters beside them are atomics so fast paths can read them unlocked.
+ * - An idle M has no P and sleeps on its own futex word; whoever hands it a
+ *   P sets m->nextp first, then wakes it. */
+#ifndef GOROUTINE_SCHED_H_INTERNAL
+#define GOROUTINE_SCHED_H_INTERNAL
+
+#include <pthread.h>
+#include "rt.h"
+
+#pragma GCC visibility push(hidden)
+
+#define RT_MAX_PROCS 256
+#define RT_RUNQ_SIZE 256
+
+enum rt_pstatus { P_IDLE, P_RUNNING, P_RETIRED };
+
+struct rt_p {
+    int id;
+    enum rt_pstatus status;
+    struct rt_m *m;
+    struct rt_p *idle_link;
+    uint32_t schedtick;
+    uint64_t goid_next, goid_end;          /* batch of goroutine ids */
+    struct rt_g *gfree;                     /* dead Gs with default stacks */
+    int ngfree;
+    _Alignas(RT_CACHE_LINE) _Atomic uint32_t runq_head;
+    _Atomic uint32_t runq_tail;
+    struct rt_g *_Atomic runnext;
+    struct rt_g *_Atomic runq[RT_RUNQ_SIZE];
+    /* timer.c: a binary min-heap under timers_lock; timer0_when mirrors the
+     * earliest deadline (INT64_MAX when empty) for lock-free peeks. */
+    _Alignas(RT_CACHE_LINE) rt_lock timers_lock;
+    struct rt_timer **timers;
+    int ntimers, timers_cap;
+    _Atomic int64_t timer0_when;
+};
+
+/* Work the next context runs right after a switch, on the same M: it must
+ * not run on the stack that is being switched away from. */
+typedef void (*rt_after_fn)(struct rt_m *m, struct rt_g *prev, void *arg);
+
+struct rt_m {
+    int id;
+    struct rt_g *g0;         /* scheduler context on this thread's stack */
+    struct rt_g *curg;       /* goroutine running now, or NULL on g0 */
+    struct rt_p *p;
+    struct rt_p *nextp;      /* P handed over by the waker */
+    bool spinning;
+    _Atomic uint32_t wake;   /* futex word for sleeping while idle */
+    struct rt_m *idle_link;
+    rt_after_fn after;
+    rt_commit_fn commit;     /* rt_park's commit, run by park_finish */
+    struct rt_g *after_prev;
+    void *after_arg;
+    uint64_t rand;
+    pthread_t thread;
+    void *altstack;
+};
+
+struct rt_sched {
+    rt_lock lock;
+    struct rt_g *runq_head, *runq_tail;
+    _Atomic int32_t runq_size;
+    struct rt_p *pidle;
+    _Atomic int32_t npidle;
+    struct rt_m *midle;
+    int32_t nmidle;
+    int32_t mcount;
+    _Atomic int32_t nmspinning;
+    _Atomic int32_t gomaxprocs;
+    int32_t nprocs_made;            /* allp[0..nprocs_made) initialised */
+    struct rt_p *allp[RT_MAX_PROCS];
+    _Atomic uint64_t goid_gen;
+    _Atomic int64_t ngoroutines;    /* live, main included */
+    /* timer.c: the idle M that sleeps until the earliest timer. */
+    struct rt_m *_Atomic timer_sleeper;
+    _Atomic int64_t timer_sleep_until;
+};
+
+extern struct rt_sched rt_sched;
+
+struct rt_m *rt_getm(void);
+void rt_wakep(void);
+void rt_runq_put(struct rt_p *p, struct rt_g *gp, bool next);
+
+/* stack.c */
+extern size_t rt_default_stack_size;
+struct rt_g *rt_gfget(struct rt_p *p, size_t stack_size);
+void rt_gfput(struct rt_p *p, struct rt_g *gp);
+void rt_stack_check(struct rt_g *gp);
+void rt_stack_init(void);
+void rt_stack_thread_init(struct rt_m *m);
+size_t rt_stack_size_from_env(void);
+struct rt_g *rt_g0_make(size_t size);   /* a scheduler stack for M0 */
+
+/* timer.c */
+void rt_timers_run(struct rt_p *p, int64_t now);
+int64_t rt_timers_next(void);           /* earliest deadline over all Ps */
+void rt_timers_move(struct rt_p *from, struct rt_p *to);
+bool rt_timers_any_can_wake(void);
+void rt_timer_p_init(struct rt_p *p);
+
+/* deadlock.c */
+void rt_check_dead(void);
+
+/* The assembly context switch and trampoline. */
+void rt_switch(void **save_sp, void *new_sp);
+void go_goroutine_start(void);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,948 @@
+/* sched.c - the M:N scheduler: Go's G/M/P model.
+ *
+ * GOMAXPROCS Ps each own a bounded lock-free run queue (256 slots, owner
+ * pushes at the tail, anyone pops at the head) and a runnext slot for the
+ * goroutine just readied or spawned, which runs next and inherits the
+ * current time slice (so ping-pong pairs stay on one P). A global queue
+ * under sched.lock takes overflow and yields, and is polled every 61st
+ * schedule for fairness. An M without local work steals half of another
+ * P's queue; at most half the busy Ps' worth of Ms spin looking for work,
+ * and they spin a bounded time before parking on a futex, because a futex
+ * wake-up costs microseconds on the VMs we target.
+ *
+ * Switching: a goroutine that parks or exits switches straight to the next
+ * local goroutine when there is one (one context switch), and to its M's
+ * scheduler context g0 otherwise. Work that must not run on the stack being
+ * left (publishing a parked goroutine, freeing a dead one) is handed to the
+ * next context through m->after, which runs right after every switch: this
+ * is Go's "unlock after switching away", and it is what makes rt_park free of
+ * lost wake-ups.
+ *
+ * main() runs as goroutine 1 on the process's own stack; the M0 scheduler
+ * context gets a separate stack. Every M reads its identity through
+ * rt_getm(), never a cached TLS address: a goroutine may resume on another
+ * thread after any switch. */
+#include "proc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RT_ASAN 1
+#endif
+#endif
+#ifdef RT_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+enum {
+    G0_STACK_SIZE = 256 << 10,
+    GLOBAL_POLL_TICKS = 61,
+    STEAL_TRIES = 4,
+    SPIN_NS = 50000,           /* how long an idle M spins before sleeping */
+};
+
+struct rt_sched rt_sched;
+struct rt_g *rt_allgs;
+rt_lock rt_allgs_lock;
+
+static struct rt_m m0;
+static struct rt_g g1;
+static _Atomic int init_state;   /* 0 not started, 1 in progress, 2 done */
+static _Atomic int32_t next_m_id;
+static __thread struct rt_m *tls_m __attribute__((tls_model("initial-exec")));
+
+static _Noreturn void sched_loop(struct rt_m *m);
+
+/* Out of line on purpose: a goroutine can resume on another thread after
+ * any call that switches, so the TLS address must be recomputed each time. */
+__attribute__((noinline)) struct rt_m *rt_getm(void) {
+    __asm__ __volatile__("" ::: "memory");
+    return tls_m;
+}
+
+struct rt_g *rt_getg(void) {
+    struct rt_m *m = rt_getm();
+    return m ? m->curg : NULL;
+}
+
+int rt_gomaxprocs(void) { return atomic_load_explicit(&rt_sched.gomaxprocs, memory_order_relaxed); }
+
+/* ---- random numbers (wyrand) ---- */
+static _Atomic uint64_t foreign_rand = 0x9E3779B97F4A7C15ull;
+
+uint32_t rt_fastrand(void) {
+    struct rt_m *m = rt_getm();
+    uint64_t s;
+    if (m) s = (m->rand += 0xa0761d6478bd642full);
+    else s = atomic_fetch_add_explicit(&foreign_rand, 0xa0761d6478bd642full,
+                                       memory_order_relaxed);
+    __uint128_t t = (__uint128_t)s * (s ^ 0xe7037ed1a0b428dbull);
+    return (uint32_t)((uint64_t)(t >> 64) ^ (uint64_t)t);
+}
+
+/* ---- context switching ---- */
+
+static inline void asan_start_switch(struct rt_g *from, struct rt_g *to, bool from_exiting) {
+#ifdef RT_ASAN
+    __sanitizer_start_switch_fiber(from_exiting ? NULL : &from->asan_fake_stack,
+                                   to->stack_lo,
+                                   (char *)to->stack_hi - (char *)to->stack_lo);
+#else
+    (void)from; (void)to; (void)from_exiting;
+#endif
+}
+
+static inline void asan_finish_switch(struct rt_g *resumed) {
+#ifdef RT_ASAN
+    __sanitizer_finish_switch_fiber(resumed ? resumed->asan_fake_stack : NULL, NULL, NULL);
+#else
+    (void)resumed;
+#endif
+}
+
+static inline void run_after(struct rt_m *m) {
+    rt_after_fn fn = m->after;
+    if (fn) {
+        m->after = NULL;
+        fn(m, m->after_prev, m->after_arg);
+    }
+}
+
+/* Leave `from` (the running goroutine or g0) for `to` on M m. Returns when
+ * `from` is resumed, possibly on another M, with that M's after-work done. */
+static void switch_to(struct rt_m *m, struct rt_g *from, struct rt_g *to, bool from_exiting) {
+    if (to == m->g0) {
+        m->curg = NULL;
+    } else {
+        m->curg = to;
+        to->m = m;
+        to->running_since = 0;
+        atomic_store_explicit(&to->status, G_RUNNING, memory_order_relaxed);
+    }
+    asan_start_switch(from, to, from_exiting);
+    rt_switch(&from->sp, to->sp);
+    asan_finish_switch(from);
+    run_after(rt_getm());
+}
+
+/* Build the initial switch frame of a goroutine that starts in
+ * go_goroutine_start with gp in r12 (see switch_x86_64.S). */
+static void frame_init(struct rt_g *gp, void *top) {
+    uint64_t *sp = (uint64_t *)(((uintptr_t)top & ~(uintptr_t)15) - 16 - 64);
+    sp[0] = 0x1F80ull | (0x037Full << 32);      /* default MXCSR, x87 CW */
+    sp[1] = sp[2] = sp[3] = 0;                   /* r15 r14 r13 */
+    sp[4] = (uint64_t)(uintptr_t)gp;             /* r12 */
+    sp[5] = sp[6] = 0;                           /* rbx rbp */
+    sp[7] = (uint64_t)(uintptr_t)go_goroutine_start;
+    gp->sp = sp;
+}
+
+/* ---- run queues ---- */
+
+static void globrunq_put_batch(struct rt_g *head, struct rt_g *tail, int32_t n) {
+    tail->sched_link = NULL;
+    if (rt_sched.runq_tail) rt_sched.runq_tail->sched_link = head;
+    else rt_sched.runq_head = head;
+    rt_sched.runq_tail = tail;
+    atomic_fetch_add_explicit(&rt_sched.runq_size, n, memory_order_release);
+}
+
+static void globrunq_put(struct rt_g *gp) {
+    rt_lock_acquire(&rt_sched.lock);
+    globrunq_put_batch(gp, gp, 1);
+    rt_lock_release(&rt_sched.lock);
+}
+
+/* Move half the local queue plus gp to the global queue; false if the
+ * queue changed under us (a thief took some), so the caller retries. */
+static bool runq_put_slow(struct rt_p *p, struct rt_g *gp, uint32_t h, uint32_t t) {
+    struct rt_g *batch[RT_RUNQ_SIZE / 2 + 1];
+    uint32_t n = (t - h) / 2;
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&p->runq[(h + i) % RT_RUNQ_SIZE], memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(&p->runq_head, &h, h + n,
+                                                 memory_order_release, memory_order_relaxed))
+        return false;
+    batch[n] = gp;
+    for (uint32_t i = 0; i < n; i++) batch[i]->sched_link = batch[i + 1];
+    rt_lock_acquire(&rt_sched.lock);
+    globrunq_put_batch(batch[0], batch[n], (int32_t)n + 1);
+    rt_lock_release(&rt_sched.lock);
+    return true;
+}
+
+void rt_runq_put(struct rt_p *p, struct rt_g *gp, bool next) {
+    if (next) {
+        gp = atomic_exchange_explicit(&p->runnext, gp, memory_order_acq_rel);
+        if (!gp) return;
+    }
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        if (t - h < RT_RUNQ_SIZE) {
+            atomic_store_explicit(&p->runq[t % RT_RUNQ_SIZE], gp, memory_order_relaxed);
+            atomic_store_explicit(&p->runq_tail, t + 1, memory_order_release);
+            return;
+        }
+        if (runq_put_slow(p, gp, h, t)) return;
+    }
+}
+
+static struct rt_g *runq_get(struct rt_p *p) {
+    struct rt_g *next = atomic_load_explicit(&p->runnext, memory_order_relaxed);
+    if (next && atomic_compare_exchange_strong_explicit(&p->runnext, &next, NULL,
+                                                        memory_order_acq_rel, memory_order_relaxed))
+        return next;
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+        uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+        if (t == h) return NULL;
+        struct rt_g *gp = atomic_load_explicit(&p->runq[h % RT_RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_weak_explicit(&p->runq_head, &h, h + 1,
+                                                  memory_order_release, memory_order_relaxed))
+            return gp;
+    }
+}
+
+static bool runq_empty(struct rt_p *p) {
+    uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
+    uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
+    return h == t && atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL;
+}
+
+/* Steal half of victim's queue into p's; returns one stolen G to run. */
+static struct rt_g *runq_steal(struct rt_p *p, struct rt_p *victim, bool take_runnext) {
+    uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_relaxed);
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&victim->runq_head, memory_order_acquire);
+        uint32_t vt = atomic_load_explicit(&victim->runq_tail, memory_order_acquire);
+        uint32_t n = vt - h;
+        n -= n / 2;
+        if (n == 0) {
+            if (!take_runnext) return NULL;
+            struct rt_g *next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+            if (next && atomic_compare_exchange_strong_explicit(
+                            &victim->runnext, &next, NULL, memory_order_acq_rel,
+                            memory_order_relaxed))
+                return next;
+            return NULL;
+        }
+        if (n > RT_RUNQ_SIZE / 2) continue;   /* read h and vt inconsistently */
+        for (uint32_t i = 0; i < n; i++) {
+            struct rt_g *gp = atomic_load_explicit(&victim->runq[(h + i) % RT_RUNQ_SIZE],
+                                                   memory_order_relaxed);
+            atomic_store_explicit(&p->runq[(t + i) % RT_RUNQ_SIZE], gp, memory_order_relaxed);
+        }
+        if (atomic_compare_exchange_strong_explicit(&victim->runq_head, &h, h + n,
+                                                    memory_order_release, memory_order_relaxed)) {
+            n--;
+            struct rt_g *gp = atomic_load_explicit(&p->runq[(t + n) % RT_RUNQ_SIZE],
+                                                   memory_order_relaxed);
+            if (n) atomic_store_explicit(&p->runq_tail, t + n, memory_order_release);
+            return gp;
+        }
+    }
+}
+
+/* Take a share of the global queue: one to run, more into p's queue.
+ * sched.lock held. */
+static struct rt_g *globrunq_get(struct rt_p *p, int32_t max) {
+    int32_t size = atomic_load_explicit(&rt_sched.runq_size, memory_order_relaxed);
+    if (size == 0) return NULL;
+    int32_t n = size / rt_gomaxprocs() + 1;
+    if (n > size) n = size;
+    if (max > 0 && n > max) n = max;
+    if (n > RT_RUNQ_SIZE / 2) n = RT_RUNQ_SIZE / 2;
+    atomic_fetch_sub_explicit(&rt_sched.runq_size, n, memory_order_relaxed);
+    struct rt_g *gp = rt_sched.runq_head;
+    rt_sched.runq_head = gp->sched_link;
+    for (int32_t i = 1; i < n; i++) {
+        struct rt_g *more = rt_sched.runq_head;
+        rt_sched.runq_head = more->sched_link;
+        rt_runq_put(p, more, false);
+    }
+    if (!rt_sched.runq_head) rt_sched.runq_tail = NULL;
+    return gp;
+}
+
+static struct rt_g *globrunq_get_locked(struct rt_p *p, int32_t max) {
+    if (atomic_load_explicit(&rt_sched.runq_size, memory_order_acquire) == 0) return NULL;
+    rt_lock_acquire(&rt_sched.lock);
+    struct rt_g *gp = globrunq_get(p, max);
+    rt_lock_release(&rt_sched.lock);
+    return gp;
+}
+
+/* ---- idle Ps and Ms (sched.lock held) ---- */
+
+static void pidle_put(struct rt_p *p) {
+    p->status = P_IDLE;
+    p->m = NULL;
+    p->idle_link = rt_sched.pidle;
+    rt_sched.pidle = p;
+    atomic_fetch_add_explicit(&rt_sched.npidle, 1, memory_order_release);
+}
+
+static struct rt_p *pidle_get(void) {
+    struct rt_p *p = rt_sched.pidle;
+    if (p) {
+        rt_sched.pidle = p->idle_link;
+        atomic_fetch_sub_explicit(&rt_sched.npidle, 1, memory_order_release);
+    }
+    return p;
+}
+
+static struct rt_m *midle_get(void) {
+    struct rt_m *m = rt_sched.midle;
+    if (m) {
+        rt_sched.midle = m->idle_link;
+        rt_sched.nmidle--;
+    }
+    return m;
+}
+
+static bool midle_remove(struct rt_m *m) {
+    for (struct rt_m **pp = &rt_sched.midle; *pp; pp = &(*pp)->idle_link)
+        if (*pp == m) {
+            *pp = m->idle_link;
+            rt_sched.nmidle--;
+            return true;
+        }
+    return false;
+}
+
+static void acquire_p(struct rt_m *m, struct rt_p *p) {
+    m->p = p;
+    p->m = m;
+    p->status = P_RUNNING;
+}
+
+/* ---- starting and stopping Ms ---- */
+
+static void *thread_main(void *arg) {
+    struct rt_m *m = arg;
+    tls_m = m;
+    pthread_attr_t attr;
+    void *lo = NULL;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &lo, &size);
+        pthread_attr_destroy(&attr);
+    }
+    m->g0->stack_lo = lo;
+    m->g0->stack_hi = (char *)lo + size;
+    rt_stack_thread_init(m);
+    struct rt_p *p = m->nextp;
+    m->nextp = NULL;
+    acquire_p(m, p);
+    sched_loop(m);
+}
+
+static void new_m(struct rt_p *p, bool spinning) {
+    struct rt_m *m = calloc(1, sizeof *m);
+    struct rt_g *g0 = calloc(1, sizeof *g0);
+    if (!m || !g0) rt_fatal("out of memory creating a thread");
+    m->id = atomic_fetch_add(&next_m_id, 1);
+    m->g0 = g0;
+    m->rand = (uint64_t)rt_nanotime() ^ ((uint64_t)m->id << 32) ^ (uintptr_t)m;
+    m->spinning = spinning;
+    m->nextp = p;
+    rt_lock_acquire(&rt_sched.lock);
+    rt_sched.mcount++;
+    rt_lock_release(&rt_sched.lock);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int err = pthread_create(&m->thread, &attr, thread_main, m);
+    pthread_attr_destroy(&attr);
+    if (err) rt_fatal("pthread_create failed: cannot start a scheduler thread");
+}
+
+/* Start an M to run p (or any idle P when p is NULL). */
+static void start_m(struct rt_p *p, bool spinning) {
+    rt_lock_acquire(&rt_sched.lock);
+    if (!p) p = pidle_get();
+    if (!p) {
+        rt_lock_release(&rt_sched.lock);
+        if (spinning) atomic_fetch_sub(&rt_sched.nmspinning, 1);
+        return;
+    }
+    struct rt_m *m = midle_get();
+    rt_lock_release(&rt_sched.lock);
+    if (!m) {
+        new_m(p, spinning);
+        return;
+    }
+    m->spinning = spinning;
+    m->nextp = p;
+    atomic_store_explicit(&m->wake, 1, memory_order_release);
+    rt_futex_wake(&m->wake, 1);
+}
+
+void rt_wakep(void) {
+    if (atomic_load_explicit(&rt_sched.npidle, memory_order_acquire) == 0 ||
+        atomic_load_explicit(&rt_sched.nmspinning, memory_order_acquire) != 0)
+        return;
+    int32_t zero = 0;
+    if (!atomic_compare_exchange_strong(&rt_sched.nmspinning, &zero, 1)) return;
+    start_m(NULL, true);
+}
+
+static void stop_spinning(struct rt_m *m) {
+    m->spinning = false;
+    if (atomic_fetch_sub(&rt_sched.nmspinning, 1) == 1) rt_wakep();
+}
+
+/* Sleep until handed a P. An M that finds pending timers and no other
+ * sleeper sleeps only until the earliest one, then looks for a P to run
+ * them on. */
+static void stop_m(struct rt_m *m) {
+    for (;;) {
+        atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
+        rt_lock_acquire(&rt_sched.lock);
+        m->idle_link = rt_sched.midle;
+        rt_sched.midle = m;
+        rt_sched.nmidle++;
+        bool last = rt_sched.nmidle == rt_sched.mcount &&
+                    atomic_load(&rt_sched.runq_size) == 0;
+        rt_lock_release(&rt_sched.lock);
+        if (last) rt_check_dead();
+
+        int64_t until = rt_timers_next();
+        struct rt_m *none = NULL;
+        bool sleeper = until != INT64_MAX &&
+                       atomic_compare_exchange_strong(&rt_sched.timer_sleeper, &none, m);
+        if (sleeper) {
+            atomic_store(&rt_sched.timer_sleep_until, until);
+            int64_t now = rt_nanotime();
+            if (until > now && atomic_load(&m->wake) == 0)
+                rt_futex_wait(&m->wake, 0, until - now);
+            atomic_store(&rt_sched.timer_sleep_until, INT64_MAX);
+            atomic_store(&rt_sched.timer_sleeper, NULL);
+        } else {
+            while (atomic_load_explicit(&m->wake, memory_order_acquire) == 0)
+                rt_futex_wait(&m->wake, 0, -1);
+        }
+        if (atomic_load_explicit(&m->wake, memory_order_acquire) == 0 || !m->nextp) {
+            /* Timed out (or woken for a new timer): take a P to run timers. */
+            rt_lock_acquire(&rt_sched.lock);
+            if (!midle_remove(m)) {
+                /* A waker took us off the list and is handing us a P. */
+                rt_lock_release(&rt_sched.lock);
+                while (atomic_load_explicit(&m->wake, memory_order_acquire) == 0 || !m->nextp)
+                    rt_futex_wait(&m->wake, 0, 1000000);
+            } else {
+                struct rt_p *p = pidle_get();
+                rt_lock_release(&rt_sched.lock);
+                if (!p) continue;
+                m->nextp = p;
+            }
+        }
+        struct rt_p *p = m->nextp;
+        m->nextp = NULL;
+        acquire_p(m, p);
+        return;
+    }
+}
+
+/* ---- finding work ---- */
+
+static void retire_p(struct rt_m *m, struct rt_p *p) {
+    struct rt_g *gp;
+    while ((gp = runq_get(p)) != NULL) globrunq_put(gp);
+    rt_timers_move(p, rt_sched.allp[0]);
+    rt_lock_acquire(&rt_sched.lock);
+    p->status = P_RETIRED;
+    p->m = NULL;
+    m->p = NULL;
+    rt_lock_release(&rt_sched.lock);
+}
+
+static void run_due_timers(struct rt_p *p) {
+    int64_t when = atomic_load_explicit(&p->timer0_when, memory_order_relaxed);
+    if (when != INT64_MAX) {
+        int64_t now = rt_nanotime();
+        if (now >= when) rt_timers_run(p, now);
+    }
+}
+
+static struct rt_g *steal_work(struct rt_m *m, struct rt_p *p) {
+    int n = rt_sched.nprocs_made;
+    for (int round = 0; round < STEAL_TRIES; round++) {
+        int start = (int)rt_fastrandn((uint32_t)n);
+        for (int i = 0; i < n; i++) {
+            struct rt_p *victim = rt_sched.allp[(start + i) % n];
+            if (victim == p) continue;
+            run_due_timers(victim);
+            struct rt_g *gp = runq_get(p);   /* timers may have readied some */
+            if (gp) return gp;
+            if (victim->status != P_RUNNING && runq_empty(victim)) continue;
+            gp = runq_steal(p, victim, round == STEAL_TRIES - 1);
+            if (gp) return gp;
+        }
+    }
+    return NULL;
+}
+
+static bool any_runq_nonempty(void) {
+    for (int i = 0; i < rt_sched.nprocs_made; i++)
+        if (!runq_empty(rt_sched.allp[i])) return true;
+    return atomic_load(&rt_sched.runq_size) != 0;
+}
+
+/* Returns a runnable G with m->p held; sleeps while there is none. */
+static struct rt_g *find_runnable(struct rt_m *m) {
+    for (;;) {
+        struct rt_p *p = m->p;
+        if (p->id >= rt_gomaxprocs()) {
+            if (m->spinning) stop_spinning(m);
+            retire_p(m, p);
+            stop_m(m);
+            continue;
+        }
+        run_due_timers(p);
+        struct rt_g *gp;
+        if (p->schedtick % GLOBAL_POLL_TICKS == 0 && (gp = globrunq_get_locked(p, 1)))
+            return gp;
+        if ((gp = runq_get(p)) || (gp = globrunq_get_locked(p, 0))) return gp;
+
+        int32_t busy = rt_gomaxprocs() - atomic_load(&rt_sched.npidle);
+        if (!m->spinning && 2 * atomic_load(&rt_sched.nmspinning) < busy) {
+            m->spinning = true;
+            atomic_fetch_add(&rt_sched.nmspinning, 1);
+        }
+        if (m->spinning) {
+            int64_t deadline = rt_nanotime() + SPIN_NS;
+            do {
+                if ((gp = steal_work(m, p)) || (gp = globrunq_get_locked(p, 0))) return gp;
+                run_due_timers(p);
+                if ((gp = runq_get(p))) return gp;
+                for (int i = 0; i < 64; i++) __builtin_ia32_pause();
+            } while (rt_nanotime() < deadline);
+        }
+
+        /* Nothing to do: give up the P, then look once more before sleeping,
+         * since a G readied after our last look would not wake anyone while
+         * we still counted as spinning. */
+        rt_lock_acquire(&rt_sched.lock);
+        if ((gp = globrunq_get(p, 0))) {
+            rt_lock_release(&rt_sched.lock);
+            return gp;
+        }
+        m->p = NULL;
+        pidle_put(p);
+        rt_lock_release(&rt_sched.lock);
+        if (m->spinning) {
+            m->spinning = false;
+            atomic_fetch_sub(&rt_sched.nmspinning, 1);
+            if (any_runq_nonempty()) {
+                rt_lock_acquire(&rt_sched.lock);
+                struct rt_p *again = pidle_get();
+                rt_lock_release(&rt_sched.lock);
+                if (again) {
+                    acquire_p(m, again);
+                    m->spinning = true;
+                    atomic_fetch_add(&rt_sched.nmspinning, 1);
+                    continue;
+                }
+            }
+        }
+        stop_m(m);
+    }
+}
+
+static _Noreturn void sched_loop(struct rt_m *m) {
+    for (;;) {
+        struct rt_g *gp = find_runnable(m);
+        if (m->spinning) stop_spinning(m);
+        m->p->schedtick++;
+        switch_to(m, m->g0, gp, false);
+    }
+}
+
+/* The next goroutine to switch to directly, without the scheduler
+ * context: only cheap local work; anything else goes through g0. */
+static struct rt_g *next_local(struct rt_m *m) {
+    struct rt_p *p = m->p;
+    p->schedtick++;
+    if (RT_UNLIKELY(p->id >= rt_gomaxprocs())) return NULL;
+    if (p->schedtick % GLOBAL_POLL_TICKS == 0 &&
+        atomic_load_explicit(&rt_sched.runq_size, memory_order_relaxed) != 0)
+        return NULL;
+    if (RT_UNLIKELY(atomic_load_explicit(&p->timer0_when, memory_order_relaxed) != INT64_MAX) &&
+        rt_nanotime() >= atomic_load_explicit(&p->timer0_when, memory_order_relaxed))
+        return NULL;
+    return runq_get(p);
+}
+
+/* Switch the running goroutine away, leaving `after` for the next context. */
+static void switch_away(struct rt_m *m, struct rt_g *gp, rt_after_fn after, void *arg,
+                        bool exiting) {
+    if (gp->stack) rt_stack_check(gp);
+    m->after = after;
+    m->after_prev = gp;
+    m->after_arg = arg;
+    struct rt_g *next = next_local(m);
+    switch_to(m, gp, next ? next : m->g0, exiting);
+}
+
+/* ---- goroutine entry, park, ready, exit ---- */
+
+void rt_goroutine_main(struct rt_g *gp);
+
+void rt_goroutine_main(struct rt_g *gp) {
+    struct rt_m *m = rt_getm();
+    asan_finish_switch(NULL);
+    run_after(m);
+    if (gp == m->g0) sched_loop(m);
+    gp->fn(gp->arg);
+    go_exit();
+}
+
+static void park_finish(struct rt_m *m, struct rt_g *gp, void *arg) {
+    gp->m = NULL;
+    atomic_store_explicit(&gp->status, G_WAITING, memory_order_release);
+    if (!m->commit(gp, arg)) rt_ready(gp);
+}
+
+void rt_park(rt_commit_fn commit, void *arg, enum rt_wait_reason reason, void *wait_obj) {
+    struct rt_m *m = rt_getm();
+    struct rt_g *gp = m ? m->curg : NULL;
+    if (!gp) rt_fatal("blocking operation on a thread that is not running a goroutine");
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    gp->wait_since = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    gp->wait_reason = reason;
+    gp->wait_obj = wait_obj;
+    m->commit = commit;
+    switch_away(m, gp, park_finish, arg, false);
+    gp->wait_reason = WAIT_NONE;
+    gp->wait_obj = NULL;
+}
+
+bool rt_commit_unlock(struct rt_g *gp, void *lock) {
+    (void)gp;
+    rt_lock_release(lock);
+    return true;
+}
+
+void rt_ready(struct rt_g *gp) {
+    uint32_t st = G_WAITING;
+    if (!atomic_compare_exchange_strong_explicit(&gp->status, &st, G_RUNNABLE,
+                                                 memory_order_acq_rel, memory_order_relaxed))
+        rt_fatal("ready of a goroutine that is not waiting");
+    struct rt_m *m = rt_getm();
+    if (m && m->p) rt_runq_put(m->p, gp, true);
+    else globrunq_put(gp);
+    rt_wakep();
+}
+
+static void exit_finish(struct rt_m *m, struct rt_g *gp, void *arg) {
+    (void)arg;
+    if (gp->stack) rt_gfput(m->p, gp);
+}
+
+_Noreturn void go_exit(void) {
+    struct rt_m *m = rt_getm();
+    struct rt_g *gp = m ? m->curg : NULL;
+    if (!gp) rt_fatal("go_exit called outside a goroutine");
+    free((void *)gp->name);
+    gp->name = NULL;
+    gp->m = NULL;
+    gp->wait_reason = gp->stack ? WAIT_NONE : WAIT_GOEXIT;
+    atomic_store_explicit(&gp->status, G_DEAD, memory_order_release);
+    atomic_fetch_sub_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
+    switch_away(m, gp, exit_finish, NULL, true);
+    __builtin_unreachable();
+}
+
+static void yield_finish(struct rt_m *m, struct rt_g *gp, void *arg) {
+    (void)m; (void)arg;
+    gp->m = NULL;
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+    globrunq_put(gp);
+}
+
+void go_yield(void) {
+    struct rt_m *m = rt_getm();
+    struct rt_g *gp = m ? m->curg : NULL;
+    if (!gp) {
+        sched_yield();
+        return;
+    }
+    switch_away(m, gp, yield_finish, NULL, false);
+}
+
+/* ---- spawning ---- */
+
+static uint64_t new_goid(struct rt_p *p) {
+    enum { GOID_BATCH = 16 };
+    if (!p) return atomic_fetch_add(&rt_sched.goid_gen, 1) + 1;
+    if (p->goid_next == p->goid_end) {
+        p->goid_next = atomic_fetch_add(&rt_sched.goid_gen, GOID_BATCH) + 1;
+        p->goid_end = p->goid_next + GOID_BATCH;
+    }
+    return p->goid_next++;
+}
+
+/* The creator's stack by frame pointers: walk up from our own frame to the
+ * one returning to first_pc, then collect its callers. Bounded by the
+ * creator's own stack, so user code built without frame pointers cannot
+ * make us fault; it can only shorten the trace. */
+static int creation_stack(struct rt_g *parent, uintptr_t first_pc, uintptr_t *pcs, int max) {
+    int n = 0;
+    pcs[n++] = first_pc;
+    if (!parent) return n;
+    uintptr_t lo = (uintptr_t)parent->stack_lo, hi = (uintptr_t)parent->stack_hi;
+    uintptr_t *fp = __builtin_frame_address(0);
+    bool found = false;
+    for (int depth = 0; n < max && depth < 64; depth++) {
+        uintptr_t f = (uintptr_t)fp;
+        if (f < lo || f + 16 > hi || (f & 7)) break;
+        uintptr_t ret = fp[1];
+        if (found) {
+            if (ret < 4096) break;
+            pcs[n++] = ret;
+        } else if (ret == first_pc) {
+            found = true;
+        }
+        uintptr_t *next = (uintptr_t *)fp[0];
+        if ((uintptr_t)next <= f) break;
+        fp = next;
+    }
+    return n;
+}
+
+static uint64_t spawn(go_func fn, void *arg, const void *copy, size_t copy_size,
+                      size_t stack_size, uintptr_t caller_pc) __attribute__((noinline));
+
+static uint64_t spawn(go_func fn, void *arg, const void *copy, size_t copy_size,
+                      size_t stack_size, uintptr_t caller_pc) {
+    if (RT_UNLIKELY(atomic_load_explicit(&init_state, memory_order_acquire) != 2)) rt_init();
+    if (!fn) rt_panic("go of nil func value");
+    struct rt_m *m = rt_getm();
+    struct rt_p *p = m ? m->p : NULL;
+    struct rt_g *parent = m ? m->curg : NULL;
+    struct rt_g *gp = rt_gfget(p, stack_size);
+    gp->id = new_goid(p);
+    gp->fn = fn;
+    gp->arg = arg;
+    gp->parent_id = parent ? parent->id : 0;
+    gp->create_depth = creation_stack(parent, caller_pc, gp->create_pcs, 8);
+    void *top = gp->stack_hi;
+    if (copy_size) {
+        size_t room = (char *)gp->stack_hi - (char *)gp->stack_lo;
+        if (copy_size > room / 2) rt_panic("go_spawn_copy: argument larger than half the goroutine's stack");
+        top = (void *)(((uintptr_t)top - copy_size) & ~(uintptr_t)(_Alignof(max_align_t) - 1));
+        memcpy(top, copy, copy_size);
+        gp->arg = top;
+    }
+    frame_init(gp, top);
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
+    atomic_fetch_add_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
+    uint64_t id = gp->id;
+    if (p) rt_runq_put(p, gp, true);
+    else globrunq_put(gp);
+    rt_wakep();
+    return id;
+}
+
+uint64_t go_spawn(go_func fn, void *arg) {
+    return spawn(fn, arg, NULL, 0, rt_default_stack_size,
+                 (uintptr_t)__builtin_return_address(0));
+}
+
+uint64_t go_spawn_copy(go_func fn, const void *arg, size_t size) {
+    return spawn(fn, NULL, arg, size, rt_default_stack_size,
+                 (uintptr_t)__builtin_return_address(0));
+}
+
+uint64_t go_spawn_stack(go_func fn, void *arg, size_t stack_size) {
+    size_t size = stack_size ? stack_size : rt_default_stack_size;
+    if (size != rt_default_stack_size) {
+        size = (size + 4095) & ~(size_t)4095;
+        if (size < 16384) size = 16384;
+    }
+    return spawn(fn, arg, NULL, 0, size, (uintptr_t)__builtin_return_address(0));
+}
+
+/* ---- small public calls ---- */
+
+uint64_t go_id(void) {
+    struct rt_g *gp = rt_getg();
+    return gp ? gp->id : 0;
+}
+
+size_t go_num_goroutine(void) {
+    int64_t n = atomic_load_explicit(&rt_sched.ngoroutines, memory_order_relaxed);
+    return n > 0 ? (size_t)n : 0;
+}
+
+void go_set_name(const char *name) {
+    struct rt_g *gp = rt_getg();
+    if (!gp) return;
+    const char *old = gp->name;
+    gp->name = name ? strdup(name) : NULL;
+    free((void *)old);
+}
+
+static void sleep_fire(struct rt_timer *t, int64_t now) {
+    (void)now;
+    rt_ready(t->arg);
+}
+
+static bool sleep_can_wake(struct rt_timer *t) {
+    (void)t;
+    return true;
+}
+
+static bool sleep_commit(struct rt_g *gp, void *arg) {
+    struct rt_timer *t = arg;
+    rt_timer_start(t, t->when);
+    return true;
+}
+
+void go_sleep(int64_t ns) {
+    if (ns <= 0) return;
+    struct rt_g *gp = rt_getg();
+    if (!gp) {
+        struct timespec ts = {ns / 1000000000, ns % 1000000000};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        return;
+    }
+    struct rt_timer t = {
+        .when = rt_nanotime() + ns, .fire = sleep_fire, .can_wake = sleep_can_wake,
+        .arg = gp, .index = -1,
+    };
+    rt_park(sleep_commit, &t, WAIT_SLEEP, NULL);
+}
+
+/* ---- GOMAXPROCS ---- */
+
+static struct rt_p *p_make(int id) {
+    struct rt_p *p = aligned_alloc(RT_CACHE_LINE, (sizeof(struct rt_p) + RT_CACHE_LINE - 1) &
+                                                      ~(size_t)(RT_CACHE_LINE - 1));
+    if (!p) rt_fatal("out of memory");
+    memset(p, 0, sizeof *p);
+    p->id = id;
+    rt_timer_p_init(p);
+    return p;
+}
+
+/* sched.lock held. Retired Ps beyond n are revived; idle Ps beyond n are
+ * retired now, running ones retire themselves at their next schedule. */
+static void procs_resize(int n) {
+    for (int i = 0; i < n; i++) {
+        if (i >= rt_sched.nprocs_made) {
+            rt_sched.allp[i] = p_make(i);
+            rt_sched.allp[i]->status = P_RETIRED;
+            rt_sched.nprocs_made = i + 1;
+        }
+        if (rt_sched.allp[i]->status == P_RETIRED) pidle_put(rt_sched.allp[i]);
+    }
+    atomic_store(&rt_sched.gomaxprocs, n);
+    for (struct rt_p **pp = &rt_sched.pidle; *pp;) {
+        struct rt_p *p = *pp;
+        if (p->id >= n) {
+            *pp = p->idle_link;
+            atomic_fetch_sub(&rt_sched.npidle, 1);
+            p->status = P_RETIRED;
+            rt_timers_move(p, rt_sched.allp[0]);
+        } else {
+            pp = &p->idle_link;
+        }
+    }
+}
+
+int go_maxprocs(int n) {
+    rt_init();
+    int old = rt_gomaxprocs();
+    if (n < 1 || n == old) return old;
+    if (n > RT_MAX_PROCS) n = RT_MAX_PROCS;
+    rt_lock_acquire(&rt_sched.lock);
+    procs_resize(n);
+    rt_lock_release(&rt_sched.lock);
+    for (int i = old; i < n; i++) rt_wakep();
+    struct rt_m *m = rt_getm();
+    if (m && m->curg && m->p && m->p->id >= n) go_yield();
+    return old;
+}
+
+static int default_procs(void) {
+    const char *env = getenv("GOMAXPROCS");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end || v < 1) {
+            fprintf(stderr, "goroutine: bad GOMAXPROCS=%s: want a positive integer\n", env);
+            exit(2);
+        }
+        return v > RT_MAX_PROCS ? RT_MAX_PROCS : (int)v;
+    }
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* ---- start-up ---- */
+
+void rt_init(void) {
+    if (atomic_load_explicit(&init_state, memory_order_acquire) == 2) return;
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&init_state, &expected, 1)) {
+        while (atomic_load(&init_state) != 2) sched_yield();
+        return;
+    }
+    rt_stack_init();
+    m0.id = atomic_fetch_add(&next_m_id, 1);
+    m0.thread = pthread_self();
+    m0.rand = (uint64_t)rt_nanotime() ^ (uint64_t)getpid() << 32;
+    m0.g0 = rt_g0_make(G0_STACK_SIZE);
+    frame_init(m0.g0, m0.g0->stack_hi);
+
+    g1.id = 1;
+    atomic_store(&rt_sched.goid_gen, 1);
+    atomic_store(&g1.status, G_RUNNING);
+    g1.m = &m0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *lo;
+        size_t size;
+        pthread_attr_getstack(&attr, &lo, &size);
+        pthread_attr_destroy(&attr);
+        g1.stack_lo = lo;
+        g1.stack_hi = (char *)lo + size;
+    }
+    rt_allgs = &g1;
+    m0.curg = &g1;
+    rt_sched.mcount = 1;
+    atomic_store(&rt_sched.ngoroutines, 1);
+    atomic_store(&rt_sched.timer_sleep_until, INT64_MAX);
+    rt_lock_acquire(&rt_sched.lock);
+    procs_resize(default_procs());
+    struct rt_p *p0 = rt_sched.allp[0];
+    for (struct rt_p **pp = &rt_sched.pidle; *pp; pp = &(*pp)->idle_link)
+        if (*pp == p0) {
+            *pp = p0->idle_link;
+            atomic_fetch_sub(&rt_sched.npidle, 1);
+            break;
+        }
+    acquire_p(&m0, p0);
+    rt_lock_release(&rt_sched.lock);
+    tls_m = &m0;
+    rt_stack_thread_init(&m0);
+    atomic_store_explicit(&init_state, 2, memory_order_release);
+}
+
+__attribute__((constructor(101))) static void rt_constructor(void) { rt_init(); }
