@@ -20,14 +20,18 @@
 #define RT_MAX_PROCS 256
 #define RT_RUNQ_SIZE 256
 
-enum rt_pstatus { P_IDLE, P_RUNNING, P_RETIRED };
+enum rt_pstatus { P_IDLE, P_RUNNING, P_SYSCALL, P_RETIRED };
 
 struct rt_p {
     int id;
-    enum rt_pstatus status;
+    _Atomic uint32_t status;                /* enum rt_pstatus */
     struct rt_m *m;
     struct rt_p *idle_link;
     uint32_t schedtick;
+    _Atomic uint32_t syscalltick;           /* bumped by go_syscall_enter */
+    /* sysmon.c's view of this P at its last look */
+    uint32_t sysmon_tick;
+    int64_t sysmon_when;
     uint64_t goid_next, goid_end;          /* batch of goroutine ids */
     struct rt_g *gfree;                     /* dead Gs with default stacks */
     int ngfree;
@@ -53,6 +57,7 @@ struct rt_m {
     struct rt_g *curg;       /* goroutine running now, or NULL on g0 */
     struct rt_p *p;
     struct rt_p *nextp;      /* P handed over by the waker */
+    struct rt_p *oldp;       /* P it held when it entered a system call */
     bool spinning;
     _Atomic uint32_t wake;   /* futex word for sleeping while idle */
     struct rt_m *idle_link;
@@ -73,6 +78,7 @@ struct rt_sched {
     _Atomic int32_t npidle;
     struct rt_m *midle;
     int32_t nmidle;
+    int32_t nsleeping;              /* the timer/netpoll sleeper, 0 or 1 */
     int32_t mcount;
     _Atomic int32_t nmspinning;
     _Atomic int32_t gomaxprocs;
@@ -90,6 +96,29 @@ extern struct rt_sched rt_sched;
 struct rt_m *rt_getm(void);
 void rt_wakep(void);
 void rt_runq_put(struct rt_p *p, struct rt_g *gp, bool next);
+bool rt_runq_empty(struct rt_p *p);
+/* Queue a list of runnable Gs linked by sched_link on the global queue. */
+void rt_globrunq_put_list(struct rt_g *head);
+/* Give a P whose M left it (system call retaken) to an M, or to the idle
+ * list when there is nothing for it to do. */
+void rt_handoff_p(struct rt_p *p);
+/* go_syscall_exit's slow path: no P is free, so queue gp and let the M
+ * sleep. Returns when gp runs again. */
+void rt_syscall_exit_park(struct rt_m *m, struct rt_g *gp);
+
+/* sysmon.c */
+void rt_sysmon_start(void);
+void rt_sysmon_wake(void);
+struct rt_sysmon_stats { uint64_t retakes; uint64_t hogs; };
+extern struct rt_sysmon_stats rt_sysmon_stats;
+
+/* netpoll.c: readiness of descriptors, integrated with the scheduler. */
+bool rt_netpoll_waiting(void);       /* goroutines parked on I/O */
+/* Ready goroutines (status already G_RUNNABLE) linked by sched_link;
+ * blocks up to delay ns (< 0 forever, 0 not at all). */
+struct rt_g *rt_netpoll(int64_t delay);
+void rt_netpoll_break(void);         /* interrupt a blocked rt_netpoll */
+bool rt_netpoll_inited(void);
 
 /* stack.c */
 extern size_t rt_default_stack_size;

@@ -109,7 +109,7 @@ struct rt_g {
     struct rt_stack *stack;      /* NULL for main's native stack */
     struct rt_g *sched_link;     /* run queue / free list link */
     struct rt_g *all_next;       /* rt_allgs chain */
-    int64_t running_since;       /* for the CPU-hog monitor */
+    uint32_t hogs;               /* times sysmon saw it keep its P > 10 ms */
     void *race;                  /* detector state (race builds) */
     void *asan_fake_stack;       /* ASan fiber bookkeeping */
 };

@@ -49,6 +49,7 @@ enum {
     GLOBAL_POLL_TICKS = 61,
     STEAL_TRIES = 4,
     SPIN_NS = 50000,           /* how long an idle M spins before sleeping */
+    SPAWN_YIELD_QUEUE = 64,    /* local queue length at which spawn yields */
 };
 
 struct rt_sched rt_sched;
@@ -126,7 +127,6 @@ static void switch_to(struct rt_m *m, struct rt_g *from, struct rt_g *to, bool f
     } else {
         m->curg = to;
         to->m = m;
-        to->running_since = 0;
         atomic_store_explicit(&to->status, G_RUNNING, memory_order_relaxed);
     }
     asan_start_switch(from, to, from_exiting);
@@ -160,6 +160,19 @@ static void globrunq_put_batch(struct rt_g *head, struct rt_g *tail, int32_t n) 
 static void globrunq_put(struct rt_g *gp) {
     rt_lock_acquire(&rt_sched.lock);
     globrunq_put_batch(gp, gp, 1);
+    rt_lock_release(&rt_sched.lock);
+}
+
+void rt_globrunq_put_list(struct rt_g *head) {
+    if (!head) return;
+    struct rt_g *tail = head;
+    int32_t n = 1;
+    while (tail->sched_link) {
+        tail = tail->sched_link;
+        n++;
+    }
+    rt_lock_acquire(&rt_sched.lock);
+    globrunq_put_batch(head, tail, n);
     rt_lock_release(&rt_sched.lock);
 }
 
@@ -214,7 +227,7 @@ static struct rt_g *runq_get(struct rt_p *p) {
     }
 }
 
-static bool runq_empty(struct rt_p *p) {
+bool rt_runq_empty(struct rt_p *p) {
     uint32_t h = atomic_load_explicit(&p->runq_head, memory_order_acquire);
     uint32_t t = atomic_load_explicit(&p->runq_tail, memory_order_acquire);
     return h == t && atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL;
@@ -311,16 +324,6 @@ static struct rt_m *midle_get(void) {
     return m;
 }
 
-static bool midle_remove(struct rt_m *m) {
-    for (struct rt_m **pp = &rt_sched.midle; *pp; pp = &(*pp)->idle_link)
-        if (*pp == m) {
-            *pp = m->idle_link;
-            rt_sched.nmidle--;
-            return true;
-        }
-    return false;
-}
-
 static void acquire_p(struct rt_m *m, struct rt_p *p) {
     m->p = p;
     p->m = m;
@@ -384,7 +387,7 @@ static void start_m(struct rt_p *p, bool spinning) {
         return;
     }
     m->spinning = spinning;
-    m->nextp = p;
+    __atomic_store_n(&m->nextp, p, __ATOMIC_RELEASE);
     atomic_store_explicit(&m->wake, 1, memory_order_release);
     rt_futex_wake(&m->wake, 1);
 }
@@ -403,56 +406,108 @@ static void stop_spinning(struct rt_m *m) {
     if (atomic_fetch_sub(&rt_sched.nmspinning, 1) == 1) rt_wakep();
 }
 
-/* Sleep until handed a P. An M that finds pending timers and no other
- * sleeper sleeps only until the earliest one, then looks for a P to run
- * them on. */
+/* Called with sched.lock held by an M about to sleep: if it is the last
+ * one awake, nothing can make progress unless a timer or I/O will. */
+static bool last_awake(void) {
+    return rt_sched.nmidle + rt_sched.nsleeping == rt_sched.mcount &&
+           atomic_load(&rt_sched.runq_size) == 0;
+}
+
+/* The sleeper: the one idle M that waits for the earliest timer and for
+ * I/O readiness (in epoll_wait when the netpoller is in use, on its futex
+ * otherwise). It is not on the idle list, so nobody hands it a P; on
+ * waking it takes an idle P itself, or queues what it found globally. */
+static bool sleep_for_timers_and_io(struct rt_m *m) {
+    if (rt_timers_next() == INT64_MAX && !rt_netpoll_waiting()) return false;
+    struct rt_m *none = NULL;
+    if (!atomic_compare_exchange_strong(&rt_sched.timer_sleeper, &none, m)) return false;
+    rt_lock_acquire(&rt_sched.lock);
+    rt_sched.nsleeping = 1;
+    bool last = last_awake();
+    rt_lock_release(&rt_sched.lock);
+    if (last) rt_check_dead();
+
+    atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
+    int64_t until = rt_timers_next();
+    atomic_store(&rt_sched.timer_sleep_until, until);
+    int64_t delay = until == INT64_MAX ? -1 : until - rt_nanotime();
+    struct rt_g *ready = NULL;
+    if (delay != 0) {
+        if (delay < 0) delay = -1;
+        if (rt_netpoll_inited()) ready = rt_netpoll(delay);
+        else if (atomic_load(&m->wake) == 0) rt_futex_wait(&m->wake, 0, delay);
+    }
+    atomic_store(&rt_sched.timer_sleep_until, INT64_MAX);
+    rt_lock_acquire(&rt_sched.lock);
+    rt_sched.nsleeping = 0;
+    atomic_store(&rt_sched.timer_sleeper, NULL);
+    struct rt_p *p = pidle_get();
+    if (!p) {
+        if (ready) {
+            rt_lock_release(&rt_sched.lock);
+            rt_globrunq_put_list(ready);
+            return false;
+        }
+        rt_lock_release(&rt_sched.lock);
+        return false;
+    }
+    rt_lock_release(&rt_sched.lock);
+    acquire_p(m, p);
+    while (ready) {
+        struct rt_g *next = ready->sched_link;
+        rt_runq_put(p, ready, false);
+        ready = next;
+    }
+    return true;
+}
+
+/* Sleep until this M has a P again. */
 static void stop_m(struct rt_m *m) {
     for (;;) {
+        if (sleep_for_timers_and_io(m)) return;
         atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
         rt_lock_acquire(&rt_sched.lock);
+        /* A sleeper may have left while we decided; never leave timers or
+         * I/O without one. */
+        if (!atomic_load(&rt_sched.timer_sleeper) &&
+            (rt_timers_next() != INT64_MAX || rt_netpoll_waiting())) {
+            rt_lock_release(&rt_sched.lock);
+            continue;
+        }
         m->idle_link = rt_sched.midle;
         rt_sched.midle = m;
         rt_sched.nmidle++;
-        bool last = rt_sched.nmidle == rt_sched.mcount &&
-                    atomic_load(&rt_sched.runq_size) == 0;
+        bool last = last_awake();
         rt_lock_release(&rt_sched.lock);
         if (last) rt_check_dead();
-
-        int64_t until = rt_timers_next();
-        struct rt_m *none = NULL;
-        bool sleeper = until != INT64_MAX &&
-                       atomic_compare_exchange_strong(&rt_sched.timer_sleeper, &none, m);
-        if (sleeper) {
-            atomic_store(&rt_sched.timer_sleep_until, until);
-            int64_t now = rt_nanotime();
-            if (until > now && atomic_load(&m->wake) == 0)
-                rt_futex_wait(&m->wake, 0, until - now);
-            atomic_store(&rt_sched.timer_sleep_until, INT64_MAX);
-            atomic_store(&rt_sched.timer_sleeper, NULL);
-        } else {
-            while (atomic_load_explicit(&m->wake, memory_order_acquire) == 0)
-                rt_futex_wait(&m->wake, 0, -1);
-        }
-        if (atomic_load_explicit(&m->wake, memory_order_acquire) == 0 || !m->nextp) {
-            /* Timed out (or woken for a new timer): take a P to run timers. */
-            rt_lock_acquire(&rt_sched.lock);
-            if (!midle_remove(m)) {
-                /* A waker took us off the list and is handing us a P. */
-                rt_lock_release(&rt_sched.lock);
-                while (atomic_load_explicit(&m->wake, memory_order_acquire) == 0 || !m->nextp)
-                    rt_futex_wait(&m->wake, 0, 1000000);
-            } else {
-                struct rt_p *p = pidle_get();
-                rt_lock_release(&rt_sched.lock);
-                if (!p) continue;
-                m->nextp = p;
-            }
-        }
+        while (!__atomic_load_n(&m->nextp, __ATOMIC_ACQUIRE))
+            rt_futex_wait(&m->wake, 0, -1);
         struct rt_p *p = m->nextp;
         m->nextp = NULL;
         acquire_p(m, p);
         return;
     }
+}
+
+void rt_handoff_p(struct rt_p *p) {
+    if (!rt_runq_empty(p) || atomic_load(&rt_sched.runq_size) != 0) {
+        start_m(p, false);
+        return;
+    }
+    if (atomic_load(&rt_sched.nmspinning) + atomic_load(&rt_sched.npidle) == 0) {
+        int32_t zero = 0;
+        if (atomic_compare_exchange_strong(&rt_sched.nmspinning, &zero, 1)) {
+            start_m(p, true);
+            return;
+        }
+    }
+    if (atomic_load(&p->timer0_when) != INT64_MAX && !atomic_load(&rt_sched.timer_sleeper)) {
+        start_m(p, false);
+        return;
+    }
+    rt_lock_acquire(&rt_sched.lock);
+    pidle_put(p);
+    rt_lock_release(&rt_sched.lock);
 }
 
 /* ---- finding work ---- */
@@ -486,7 +541,7 @@ static struct rt_g *steal_work(struct rt_m *m, struct rt_p *p) {
             run_due_timers(victim);
             struct rt_g *gp = runq_get(p);   /* timers may have readied some */
             if (gp) return gp;
-            if (victim->status != P_RUNNING && runq_empty(victim)) continue;
+            if (victim->status != P_RUNNING && rt_runq_empty(victim)) continue;
             gp = runq_steal(p, victim, round == STEAL_TRIES - 1);
             if (gp) return gp;
         }
@@ -496,13 +551,14 @@ static struct rt_g *steal_work(struct rt_m *m, struct rt_p *p) {
 
 static bool any_runq_nonempty(void) {
     for (int i = 0; i < rt_sched.nprocs_made; i++)
-        if (!runq_empty(rt_sched.allp[i])) return true;
+        if (!rt_runq_empty(rt_sched.allp[i])) return true;
     return atomic_load(&rt_sched.runq_size) != 0;
 }
 
 /* Returns a runnable G with m->p held; sleeps while there is none. */
 static struct rt_g *find_runnable(struct rt_m *m) {
     for (;;) {
+        if (!m->p) stop_m(m);
         struct rt_p *p = m->p;
         if (p->id >= rt_gomaxprocs()) {
             if (m->spinning) stop_spinning(m);
@@ -515,6 +571,18 @@ static struct rt_g *find_runnable(struct rt_m *m) {
         if (p->schedtick % GLOBAL_POLL_TICKS == 0 && (gp = globrunq_get_locked(p, 1)))
             return gp;
         if ((gp = runq_get(p)) || (gp = globrunq_get_locked(p, 0))) return gp;
+        if (rt_netpoll_waiting() && !atomic_load(&rt_sched.timer_sleeper)) {
+            struct rt_g *ready = rt_netpoll(0);
+            if (ready) {
+                gp = ready;
+                for (struct rt_g *more = gp->sched_link; more;) {
+                    struct rt_g *next = more->sched_link;
+                    rt_runq_put(p, more, false);
+                    more = next;
+                }
+                return gp;
+            }
+        }
 
         int32_t busy = rt_gomaxprocs() - atomic_load(&rt_sched.npidle);
         if (!m->spinning && 2 * atomic_load(&rt_sched.nmspinning) < busy) {
@@ -683,6 +751,31 @@ void go_yield(void) {
     switch_away(m, gp, yield_finish, NULL, false);
 }
 
+/* On g0: run gp on an idle P if there is one, else queue it globally. */
+static void syscall_exit_finish(struct rt_m *m, struct rt_g *gp, void *arg) {
+    (void)arg;
+    gp->m = NULL;
+    atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_release);
+    rt_lock_acquire(&rt_sched.lock);
+    struct rt_p *p = pidle_get();
+    if (p) {
+        rt_lock_release(&rt_sched.lock);
+        acquire_p(m, p);
+        rt_runq_put(p, gp, true);
+        return;
+    }
+    globrunq_put_batch(gp, gp, 1);
+    rt_lock_release(&rt_sched.lock);
+    rt_wakep();
+}
+
+void rt_syscall_exit_park(struct rt_m *m, struct rt_g *gp) {
+    m->after = syscall_exit_finish;
+    m->after_prev = gp;
+    m->after_arg = NULL;
+    switch_to(m, gp, m->g0, false);
+}
+
 /* ---- spawning ---- */
 
 static uint64_t new_goid(struct rt_p *p) {
@@ -751,9 +844,20 @@ static uint64_t spawn(go_func fn, void *arg, const void *copy, size_t copy_size,
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
     atomic_fetch_add_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
     uint64_t id = gp->id;
-    if (p) rt_runq_put(p, gp, true);
-    else globrunq_put(gp);
+    if (!p) {
+        globrunq_put(gp);
+        rt_wakep();
+        return id;
+    }
+    rt_runq_put(p, gp, true);
     rt_wakep();
+    /* C code cannot be preempted, so a goroutine spawning in a loop would
+     * let its children pile up, each holding a stack whose first touch is a
+     * page fault. Once the local queue is long, spawning yields: the
+     * children run, finish and hand their stacks back for reuse. */
+    uint32_t queued = atomic_load_explicit(&p->runq_tail, memory_order_relaxed) -
+                      atomic_load_explicit(&p->runq_head, memory_order_relaxed);
+    if (queued >= SPAWN_YIELD_QUEUE && parent) go_yield();
     return id;
 }
 
@@ -943,6 +1047,7 @@ void rt_init(void) {
     tls_m = &m0;
     rt_stack_thread_init(&m0);
     atomic_store_explicit(&init_state, 2, memory_order_release);
+    rt_sysmon_start();
 }
 
 __attribute__((constructor(101))) static void rt_constructor(void) { rt_init(); }

@@ -100,8 +100,12 @@ static void wake_sleeper_if_later(int64_t when) {
     if (when >= atomic_load_explicit(&rt_sched.timer_sleep_until, memory_order_acquire)) return;
     struct rt_m *sleeper = atomic_load(&rt_sched.timer_sleeper);
     if (sleeper) {
-        atomic_store_explicit(&sleeper->wake, 1, memory_order_release);
-        rt_futex_wake(&sleeper->wake, 1);
+        if (rt_netpoll_inited()) {
+            rt_netpoll_break();
+        } else {
+            atomic_store_explicit(&sleeper->wake, 1, memory_order_release);
+            rt_futex_wake(&sleeper->wake, 1);
+        }
     } else {
         rt_wakep();
     }
