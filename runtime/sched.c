@@ -393,6 +393,10 @@ static void start_m(struct rt_p *p, bool spinning) {
 }
 
 void rt_wakep(void) {
+    /* Pairs with the spinning M's decrement-then-recheck in find_runnable:
+     * our run-queue store must be visible before we read the counters, or
+     * both sides could miss each other (x86 lets a load pass a store). */
+    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&rt_sched.npidle, memory_order_acquire) == 0 ||
         atomic_load_explicit(&rt_sched.nmspinning, memory_order_acquire) != 0)
         return;
@@ -521,6 +525,8 @@ static void retire_p(struct rt_m *m, struct rt_p *p) {
     p->m = NULL;
     m->p = NULL;
     rt_lock_release(&rt_sched.lock);
+    /* What it had is on the global queue now; an idle P must pick it up. */
+    rt_wakep();
 }
 
 static void run_due_timers(struct rt_p *p) {
