@@ -23,6 +23,7 @@
  * rt_getm(), never a cached TLS address: a goroutine may resume on another
  * thread after any switch. */
 #include "proc.h"
+#include "../detector/race.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -132,6 +133,7 @@ static void switch_to(struct rt_m *m, struct rt_g *from, struct rt_g *to, bool f
     asan_start_switch(from, to, from_exiting);
     rt_switch(&from->sp, to->sp);
     asan_finish_switch(from);
+    RACE(race_switch_to(from));
     run_after(rt_getm());
 }
 
@@ -678,7 +680,11 @@ void rt_goroutine_main(struct rt_g *gp) {
     struct rt_m *m = rt_getm();
     asan_finish_switch(NULL);
     run_after(m);
-    if (gp == m->g0) sched_loop(m);
+    if (gp == m->g0) {
+        RACE(race_switch_to(NULL));
+        sched_loop(m);
+    }
+    RACE(race_goroutine_begins(gp, (uintptr_t)__builtin_return_address(0)));
     gp->fn(gp->arg);
     go_exit();
 }
@@ -730,6 +736,7 @@ _Noreturn void go_exit(void) {
     struct rt_m *m = rt_getm();
     struct rt_g *gp = m ? m->curg : NULL;
     if (!gp) rt_fatal("go_exit called outside a goroutine");
+    RACE(race_go_end(gp));
     free((void *)gp->name);
     gp->name = NULL;
     gp->m = NULL;
@@ -847,6 +854,7 @@ static uint64_t spawn(go_func fn, void *arg, const void *copy, size_t copy_size,
         gp->arg = top;
     }
     frame_init(gp, top);
+    RACE(race_go_start(parent, gp));
     atomic_store_explicit(&gp->status, G_RUNNABLE, memory_order_relaxed);
     atomic_fetch_add_explicit(&rt_sched.ngoroutines, 1, memory_order_relaxed);
     uint64_t id = gp->id;
@@ -855,7 +863,9 @@ static uint64_t spawn(go_func fn, void *arg, const void *copy, size_t copy_size,
         rt_wakep();
         return id;
     }
-    rt_runq_put(p, gp, true);
+    /* Race builds vary the order goroutines run in, as Go's -race does, so
+     * tests cannot come to depend on one interleaving. */
+    rt_runq_put(p, gp, race_pick_runnext());
     rt_wakep();
     /* C code cannot be preempted, so a goroutine spawning in a loop would
      * let its children pile up, each holding a stack whose first touch is a
@@ -1052,6 +1062,7 @@ void rt_init(void) {
     rt_lock_release(&rt_sched.lock);
     tls_m = &m0;
     rt_stack_thread_init(&m0);
+    RACE(race_init(&g1));
     atomic_store_explicit(&init_state, 2, memory_order_release);
     rt_sysmon_start();
 }

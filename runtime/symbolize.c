@@ -194,3 +194,31 @@ int rt_symbolize(uintptr_t pc, struct rt_frame *out, int max) {
     sym_busy = false;
     return n;
 }
+
+bool rt_symbolize_data(uintptr_t addr, struct rt_data_symbol *out) {
+    if (sym_busy) return false;
+    sym_busy = true;
+    rt_lock_acquire(&sym_lock);
+    bool found = false;
+    if (!dwfl) report_modules();
+    Dwfl_Module *mod = dwfl ? dwfl_addrmodule(dwfl, addr) : NULL;
+    if (mod) {
+        GElf_Off off;
+        GElf_Sym sym;
+        const char *name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+        if (name && GELF_ST_TYPE(sym.st_info) == STT_OBJECT && off < sym.st_size) {
+            const char *mod_name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+            GElf_Addr bias = 0;
+            dwfl_module_getelf(mod, &bias);
+            *out = (struct rt_data_symbol){
+                .name = name, .start = addr - off, .size = sym.st_size,
+                .module = mod_name ? base_name(mod_name) : NULL,
+                .module_off = addr - bias,
+            };
+            found = true;
+        }
+    }
+    rt_lock_release(&sym_lock);
+    sym_busy = false;
+    return found;
+}

@@ -10,6 +10,7 @@
 #define GOROUTINE_SYMBOLIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #pragma GCC visibility push(hidden)
@@ -36,6 +37,17 @@ enum { RT_MAX_INLINE = 8 };
  * paths only. Re-entry from the same thread (a fault inside the
  * symbolizer that is itself being reported) returns bare addresses. */
 int rt_symbolize(uintptr_t pc, struct rt_frame *out, int max);
+
+/* The global variable (ELF symbol) covering a data address, for the race
+ * detector's "Location is global 'x' of size N" line; false if none. */
+struct rt_data_symbol {
+    const char *name;
+    uintptr_t start;
+    size_t size;
+    const char *module;
+    uintptr_t module_off;  /* addr as an address of that ELF file */
+};
+bool rt_symbolize_data(uintptr_t addr, struct rt_data_symbol *out);
 
 /* traceback.c: print the calling thread's stack with every frame shown,
  * runtime ones included, dropping `skip` frames above the caller. For

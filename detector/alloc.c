@@ -1,0 +1,142 @@
+/* alloc.c - malloc interception for race builds.
+ *
+ * The race library defines malloc and friends; glibc supports replacing
+ * them, and we delegate the allocation itself to glibc's own allocator
+ * (__libc_malloc...), so behaviour and performance stay glibc's. Each live
+ * block is recorded (size, allocating goroutine, its stack) in a hash table
+ * with per-bucket locks, for "Location is heap block of size N ...
+ * allocated by goroutine M". Freeing a block clears its shadow, so a later
+ * block at the same address starts with no history. The detector's own
+ * memory comes from glibc directly (race_internal_alloc) and is never
+ * recorded. */
+#include "detector.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern void *__libc_malloc(size_t);
+extern void __libc_free(void *);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+
+enum { BUCKETS = 1 << 14 };
+
+struct block {
+    struct block *next;
+    struct race_block_desc d;
+};
+
+static struct {
+    rt_lock lock;
+    struct block *head;
+} table[BUCKETS];
+
+void *race_internal_alloc(size_t n) {
+    void *p = __libc_malloc(n);
+    if (!p) rt_fatal("race detector: out of memory");
+    return p;
+}
+
+void race_internal_free(void *p) { __libc_free(p); }
+
+static unsigned bucket_of(uintptr_t p) {
+    return (unsigned)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - 14));
+}
+
+static void record(void *p, size_t size, uintptr_t pc) {
+    if (!p) return;
+    struct block *b = __libc_malloc(sizeof *b);
+    if (!b) return;
+    struct race_g *rg = race_cur;
+    b->d.start = (uintptr_t)p;
+    b->d.size = size;
+    b->d.goid = rg ? rg->goid : 0;
+    b->d.depth = rg ? race_current_stack(rg, pc, b->d.pcs, 16) : 0;
+    unsigned i = bucket_of((uintptr_t)p);
+    rt_lock_acquire(&table[i].lock);
+    b->next = table[i].head;
+    table[i].head = b;
+    rt_lock_release(&table[i].lock);
+}
+
+/* Forget p's record; returns its size, 0 if unknown. */
+static size_t forget(void *p) {
+    unsigned i = bucket_of((uintptr_t)p);
+    size_t size = 0;
+    rt_lock_acquire(&table[i].lock);
+    for (struct block **pp = &table[i].head; *pp; pp = &(*pp)->next)
+        if ((*pp)->d.start == (uintptr_t)p) {
+            struct block *b = *pp;
+            *pp = b->next;
+            size = b->d.size;
+            __libc_free(b);
+            break;
+        }
+    rt_lock_release(&table[i].lock);
+    return size;
+}
+
+bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
+    for (unsigned i = 0; i < BUCKETS; i++) {
+        if (!table[i].head) continue;
+        rt_lock_acquire(&table[i].lock);
+        for (struct block *b = table[i].head; b; b = b->next)
+            if (addr >= b->d.start && addr < b->d.start + (b->d.size ? b->d.size : 1)) {
+                *out = b->d;
+                rt_lock_release(&table[i].lock);
+                return true;
+            }
+        rt_lock_release(&table[i].lock);
+    }
+    return false;
+}
+
+static void release_block(void *p) {
+    size_t size = forget(p);
+    if (size) race_shadow_clear((uintptr_t)p, size);
+}
+
+void *malloc(size_t n) {
+    void *p = __libc_malloc(n);
+    record(p, n, (uintptr_t)__builtin_return_address(0));
+    return p;
+}
+
+void free(void *p) {
+    if (!p) return;
+    release_block(p);
+    __libc_free(p);
+}
+
+void *calloc(size_t n, size_t size) {
+    void *p = __libc_calloc(n, size);
+    record(p, n * size, (uintptr_t)__builtin_return_address(0));
+    return p;
+}
+
+void *realloc(void *old, size_t n) {
+    if (old) release_block(old);
+    void *p = __libc_realloc(old, n);
+    if (p) record(p, n, (uintptr_t)__builtin_return_address(0));
+    return p;
+}
+
+void *memalign(size_t align, size_t n) {
+    void *p = __libc_memalign(align, n);
+    record(p, n, (uintptr_t)__builtin_return_address(0));
+    return p;
+}
+
+void *aligned_alloc(size_t align, size_t n) { return memalign(align, n); }
+
+int posix_memalign(void **out, size_t align, size_t n) {
+    if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
+    void *p = memalign(align, n);
+    if (!p) return ENOMEM;
+    *out = p;
+    return 0;
+}
+
+void *valloc(size_t n) { return memalign(4096, n); }

@@ -1,0 +1,143 @@
+/* detector.h - the race detector's internals, shared by its source files.
+ *
+ * Happens-before by vector clocks, FastTrack-style: every goroutine runs in
+ * a slot (a vector-clock index) and counts its events (memory accesses,
+ * calls, returns) in an epoch; shadow memory keeps, per 8 bytes, the last
+ * write and the last read as (slot, epoch, byte mask) words, and a read set
+ * only while reads are truly shared. Slots are recycled only when that is
+ * sound (the spawning goroutine already knows the previous occupant's final
+ * epoch), so there is no cap on goroutines and no global reset. Vector
+ * clocks share their arrays copy-on-write, which makes a spawn O(1). Each
+ * slot keeps a bounded event history from which the stack of any recent
+ * access is rebuilt for reports. */
+#ifndef GOROUTINE_DETECTOR_H
+#define GOROUTINE_DETECTOR_H
+
+#include "../runtime/rt.h"
+#include "race.h"
+#include "clock.h"
+
+#pragma GCC visibility push(hidden)
+
+/* ---- epochs and shadow words ----
+ * bits 63..56 byte mask within the 8-byte word, 55 atomic access,
+ * 54..34 slot (21 bits), 33..0 epoch. 0 means "no access". */
+#define SH_EPOCH_BITS 34
+#define SH_SLOT_BITS 21
+#define SH_EPOCH_MASK ((1ull << SH_EPOCH_BITS) - 1)
+#define SH_SLOT_MASK ((1ull << SH_SLOT_BITS) - 1)
+#define SH_ATOMIC (1ull << 55)
+static inline uint64_t sh_make(uint8_t mask, bool atomic, uint32_t slot, uint64_t epoch) {
+    return (uint64_t)mask << 56 | (atomic ? SH_ATOMIC : 0) |
+           (uint64_t)slot << SH_EPOCH_BITS | (epoch & SH_EPOCH_MASK);
+}
+static inline uint8_t sh_mask(uint64_t s) { return (uint8_t)(s >> 56); }
+static inline uint32_t sh_slot(uint64_t s) { return (uint32_t)((s >> SH_EPOCH_BITS) & SH_SLOT_MASK); }
+static inline uint64_t sh_epoch(uint64_t s) { return s & SH_EPOCH_MASK; }
+static inline bool sh_atomic(uint64_t s) { return s & SH_ATOMIC; }
+
+/* ---- per-goroutine state (gp->race) ---- */
+struct race_g {
+    uint32_t slot;
+    uint64_t epoch;            /* own clock; the vc's own entry may lag */
+    struct vclock vc;
+    int ignore;                /* go_race_disable nesting */
+    uint64_t goid;
+    uintptr_t *stack;          /* shadow call stack (caller pcs) */
+    int depth, stack_cap;
+    uint64_t *hpos, *hend;     /* current history part */
+    struct rt_g *g;
+};
+
+/* The goroutine running on this thread, NULL outside goroutines; kept up
+ * to date by the scheduler's switch hook. */
+extern __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
+
+static inline void race_epoch_tick(struct race_g *rg) { rg->epoch++; }
+
+/* ---- options.c ---- */
+struct race_options {
+    const char *log_path;
+    int exitcode;
+    const char *strip_path_prefix;
+    int history_size;
+    bool halt_on_error;
+    int atexit_sleep_ms;
+    bool json;
+};
+extern struct race_options race_opts;
+/* Parses GORACE; on an error returns false with a message in err. */
+bool race_parse_options(const char *text, struct race_options *out, char *err, size_t errlen);
+
+/* ---- history.c: per-slot event history ---- */
+enum { EV_ACCESS = 0, EV_ENTRY = 1, EV_EXIT = 2 };
+/* Append an event for rg at its current epoch (after the tick). */
+void race_history_new_part(struct race_g *rg);
+static inline void race_history_add(struct race_g *rg, uintptr_t pc, unsigned kind) {
+    if (RT_UNLIKELY(rg->hpos == rg->hend)) race_history_new_part(rg);
+    *rg->hpos++ = (uint64_t)pc << 2 | kind;
+}
+/* Rebuild the stack (leaf first) of slot's event at epoch; returns the
+ * number of pcs, 0 when the history no longer holds it. */
+int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t *pcs, int max);
+void race_history_start_goroutine(struct race_g *rg);
+void race_history_init(void);
+
+/* ---- slot.c: slots and who ran in them ---- */
+uint32_t race_slot_alloc(struct race_g *parent, uint64_t *start_epoch);
+void race_slot_free(uint32_t slot, uint64_t final_epoch);
+/* Record rg as the slot's occupant from its current epoch, with its
+ * creation stack. */
+void race_slot_occupy(struct race_g *rg, const uintptr_t *create_pcs, int depth);
+struct race_occupant {
+    uint64_t goid;
+    uint64_t from_epoch;
+    bool finished;
+    int depth;
+    uintptr_t create_pcs[16];
+};
+/* The goroutine that ran in slot at epoch; false if forgotten. */
+bool race_slot_occupant(uint32_t slot, uint64_t epoch, struct race_occupant *out);
+
+/* ---- shadow.c ---- */
+void race_shadow_init(void);
+void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic, uintptr_t pc);
+void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc);
+void race_shadow_clear(uintptr_t addr, size_t size);
+
+/* ---- sync.c ---- */
+void race_sync_acquire(struct race_g *rg, uintptr_t addr);
+void race_sync_release(struct race_g *rg, uintptr_t addr);
+void race_sync_release_acquire(struct race_g *rg, uintptr_t addr);
+
+/* ---- report.c ---- */
+struct race_access_desc {
+    uintptr_t addr;
+    size_t size;
+    bool write, atomic;
+    uint32_t slot;
+    uint64_t epoch;
+    uint64_t goid;     /* 0: find it from the slot */
+    const uintptr_t *pcs;  /* current access: the stack; previous: NULL */
+    int npcs;
+};
+void race_report(struct race_access_desc *cur, struct race_access_desc *prev);
+void race_reports_init(void);
+
+/* ---- alloc.c ---- */
+struct race_block_desc {
+    uintptr_t start;
+    size_t size;
+    uint64_t goid;
+    int depth;
+    uintptr_t pcs[16];
+};
+bool race_heap_block(uintptr_t addr, struct race_block_desc *out);
+void *race_internal_alloc(size_t n);
+void race_internal_free(void *p);
+
+/* Current stack of rg with pc as frame #0 (leaf first). */
+int race_current_stack(struct race_g *rg, uintptr_t pc, uintptr_t *pcs, int max);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,65 @@
+/* race.h - what the runtime calls in a race build (libgoroutine-race).
+ *
+ * The runtime is compiled twice from the same sources; in the race build
+ * GOROUTINE_RACE_RUNTIME is defined and the RACE() hooks below record
+ * happens-before edges and the accesses channel operations make. Because
+ * the runtime records them itself, uninstrumented callers get them too.
+ * In the plain build RACE(x) expands to nothing. */
+#ifndef GOROUTINE_DETECTOR_RACE_H
+#define GOROUTINE_DETECTOR_RACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef GOROUTINE_RACE_RUNTIME
+#define RACE(x) x
+#else
+#define RACE(x) ((void)0)
+#endif
+
+#pragma GCC visibility push(hidden)
+
+struct rt_g;
+
+/* Goroutine life. */
+void race_go_start(struct rt_g *parent, struct rt_g *child);  /* at spawn */
+void race_go_end(struct rt_g *gp);                             /* at exit */
+
+/* Synchronisation on an address-keyed sync object. */
+void race_acquire(const void *addr);
+void race_release(const void *addr);        /* merge into the object */
+void race_release_acquire(const void *addr);/* buffered-channel slot */
+/* The same for a goroutine other than the current one (a receiver woken
+ * by a sender that copied into it, for instance). */
+void race_acquire_g(struct rt_g *gp, const void *addr);
+void race_release_g(struct rt_g *gp, const void *addr);
+
+/* Accesses the runtime makes on the user's behalf (channel elements,
+ * go_read buffers), attributed to the calling goroutine at pc. */
+void race_read_range_pc(const void *p, size_t n, uintptr_t pc);
+void race_write_range_pc(const void *p, size_t n, uintptr_t pc);
+/* A close is a write on the channel itself, a send a read of it. */
+
+/* Run-time choice randomisation, so tests can't rely on one interleaving. */
+bool race_coin(void);
+/* Whether a new or readied goroutine takes the runnext slot. */
+static inline bool race_pick_runnext(void) {
+#ifdef GOROUTINE_RACE_RUNTIME
+    return race_coin();
+#else
+    return true;
+#endif
+}
+
+/* Scheduler hooks: start-up with main's G, the goroutine now running on
+ * this thread (NULL: scheduler context), and a goroutine's first frame. */
+void race_init(struct rt_g *main_g);
+void race_switch_to(struct rt_g *gp);
+void race_goroutine_begins(struct rt_g *gp, uintptr_t trampoline_pc);
+
+/* Counts for the exit summary. */
+size_t race_reports(void);
+
+#pragma GCC visibility pop
+#endif

@@ -1,0 +1,277 @@
+/* report.c - race reports, in DESIGN.md's format (text) or one JSON object
+ * per report (GORACE=report_format=json), each pair of source locations
+ * once. Reports are serialised by one lock and written with rt_printf, so
+ * they never interleave and never allocate on the output path. The
+ * previous access's stack comes from the slot's history; when that is gone
+ * the race is still reported, saying so, and counted for the summary. */
+#include "detector.h"
+#include "../runtime/proc.h"
+#include "../runtime/symbolize.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { SEEN_MAX = 4096 };
+
+static rt_lock report_lock;
+static _Atomic size_t nreports, nunrestored;
+static uintptr_t seen[SEEN_MAX][2];
+
+/* A source location's identity: the symbolizer's file string (stable
+ * pointer) and line, or the pc when there is no line information. */
+static uintptr_t location_key(const uintptr_t *pcs, int n) {
+    if (n == 0) return 0;
+    struct rt_frame fr[RT_MAX_INLINE];
+    int k = rt_symbolize(pcs[0], fr, RT_MAX_INLINE);
+    if (k == 0 || !fr[0].file) return pcs[0];
+    return (uintptr_t)fr[0].file * 31 + (uintptr_t)fr[0].line;
+}
+static size_t nseen;
+static int out_fd = 2;
+
+void race_reports_init(void) {
+    const char *path = race_opts.log_path;
+    if (!path || !*path || strcmp(path, "stderr") == 0) return;
+    if (strcmp(path, "stdout") == 0) {
+        out_fd = 1;
+        return;
+    }
+    char name[4096];
+    snprintf(name, sizeof name, "%s.%d", path, (int)getpid());
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rt_printf(2, "==goroutine race detector: cannot open log_path %s; writing to stderr\n", name);
+        return;
+    }
+    out_fd = fd;
+}
+
+size_t race_reports(void) { return atomic_load(&nreports); }
+size_t race_unrestored_reports(void);
+size_t race_unrestored_reports(void) { return atomic_load(&nunrestored); }
+
+static bool already_seen(uintptr_t a, uintptr_t b) {
+    if (a > b) { uintptr_t t = a; a = b; b = t; }
+    for (size_t i = 0; i < nseen; i++)
+        if (seen[i][0] == a && seen[i][1] == b) return true;
+    if (nseen < SEEN_MAX) {
+        seen[nseen][0] = a;
+        seen[nseen][1] = b;
+        nseen++;
+    }
+    return false;
+}
+
+static const char *stripped(const char *file) {
+    const char *pre = race_opts.strip_path_prefix;
+    size_t n = pre ? strlen(pre) : 0;
+    if (file && n && strncmp(file, pre, n) == 0) return file + n;
+    return file;
+}
+
+/* ---- text ---- */
+
+static void text_frames(const uintptr_t *pcs, int n) {
+    int index = 0;
+    for (int i = 0; i < n; i++) {
+        struct rt_frame fr[RT_MAX_INLINE];
+        int k = rt_symbolize(pcs[i], fr, RT_MAX_INLINE);
+        for (int j = 0; j < k; j++, index++) {
+            const char *func = fr[j].func ? fr[j].func : "??";
+            if (fr[j].file && fr[j].col)
+                rt_printf(out_fd, "    #%d %s %s:%d:%d\n", index, func, stripped(fr[j].file),
+                          fr[j].line, fr[j].col);
+            else if (fr[j].file)
+                rt_printf(out_fd, "    #%d %s %s:%d\n", index, func, stripped(fr[j].file), fr[j].line);
+            else
+                rt_printf(out_fd, "    #%d %s (%s+0x%lx)\n", index, func,
+                          fr[j].module ? fr[j].module : "?", (unsigned long)fr[j].module_off);
+        }
+    }
+}
+
+static const char *access_word(const struct race_access_desc *a, bool previous) {
+    static const char *words[2][2][2] = {
+        {{"Read", "Write"}, {"Atomic read", "Atomic write"}},
+        {{"Previous read", "Previous write"}, {"Previous atomic read", "Previous atomic write"}},
+    };
+    return words[previous][a->atomic][a->write];
+}
+
+static void goroutine_suffix(uint64_t goid, char *buf, size_t len) {
+    snprintf(buf, len, "%s", goid == 1 ? " (main)" : "");
+}
+
+/* Describe where addr lives: a global, a heap block, a goroutine stack. */
+static void text_location(uintptr_t addr) {
+    struct rt_data_symbol sym;
+    struct race_block_desc blk;
+    if (race_heap_block(addr, &blk)) {
+        rt_printf(out_fd, "Location is heap block of size %zu at %p allocated by ",
+                  blk.size, (void *)blk.start);
+        if (blk.goid) rt_printf(out_fd, "goroutine %llu:\n", (unsigned long long)blk.goid);
+        else rt_printf(out_fd, "a thread outside goroutines:\n");
+        text_frames(blk.pcs, blk.depth);
+        return;
+    }
+    if (rt_symbolize_data(addr, &sym)) {
+        rt_printf(out_fd, "Location is global '%s' of size %zu at %p (%s+0x%lx)\n", sym.name,
+                  sym.size, (void *)sym.start, sym.module ? sym.module : "?",
+                  (unsigned long)(sym.module_off - (addr - sym.start)));
+        return;
+    }
+    rt_lock_acquire(&rt_allgs_lock);
+    for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next) {
+        if (atomic_load(&gp->status) == G_DEAD || atomic_load(&gp->status) == G_IDLE) continue;
+        if (addr >= (uintptr_t)gp->stack_lo && addr < (uintptr_t)gp->stack_hi) {
+            rt_lock_release(&rt_allgs_lock);
+            rt_printf(out_fd, "Location is stack of goroutine %llu\n", (unsigned long long)gp->id);
+            return;
+        }
+    }
+    rt_lock_release(&rt_allgs_lock);
+}
+
+static void text_created(uint64_t goid, const struct race_occupant *occ, bool running) {
+    if (goid == 1 || !occ || occ->depth == 0) return;
+    rt_printf(out_fd, "Goroutine %llu (%s) created at:\n", (unsigned long long)goid,
+              running ? "running" : occ->finished ? "finished" : "running");
+    text_frames(occ->create_pcs, occ->depth);
+}
+
+/* ---- JSON ---- */
+
+static void json_string(const char *s) {
+    char buf[1024];
+    size_t k = 0;
+    buf[k++] = '"';
+    for (; s && *s && k < sizeof buf - 8; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { buf[k++] = '\\'; buf[k++] = (char)c; }
+        else if (c < 0x20) k += (size_t)snprintf(buf + k, sizeof buf - k, "\\u%04x", c);
+        else buf[k++] = (char)c;
+    }
+    buf[k++] = '"';
+    buf[k] = 0;
+    rt_printf(out_fd, "%s", buf);
+}
+
+static void json_frames(const uintptr_t *pcs, int n) {
+    rt_printf(out_fd, "[");
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        struct rt_frame fr[RT_MAX_INLINE];
+        int k = rt_symbolize(pcs[i], fr, RT_MAX_INLINE);
+        for (int j = 0; j < k; j++) {
+            rt_printf(out_fd, "%s{\"func\":", first ? "" : ",");
+            json_string(fr[j].func ? fr[j].func : "??");
+            rt_printf(out_fd, ",\"file\":");
+            json_string(fr[j].file ? stripped(fr[j].file) : "");
+            rt_printf(out_fd, ",\"line\":%d,\"col\":%d,\"pc\":\"%p\"}", fr[j].line, fr[j].col,
+                      (void *)pcs[i]);
+            first = false;
+        }
+    }
+    rt_printf(out_fd, "]");
+}
+
+static void json_access(const char *key, const struct race_access_desc *a, const uintptr_t *pcs,
+                        int n, uint64_t goid, bool available) {
+    rt_printf(out_fd, "\"%s\":{\"kind\":\"%s\",\"atomic\":%s,\"addr\":\"%p\",\"goroutine\":%llu,"
+                      "\"stack_available\":%s,\"stack\":",
+              key, a->write ? "write" : "read", a->atomic ? "true" : "false", (void *)a->addr,
+              (unsigned long long)goid, available ? "true" : "false");
+    json_frames(pcs, n);
+    rt_printf(out_fd, "}");
+}
+
+static void json_location(uintptr_t addr) {
+    struct rt_data_symbol sym;
+    struct race_block_desc blk;
+    if (race_heap_block(addr, &blk)) {
+        rt_printf(out_fd, "\"location\":{\"kind\":\"heap\",\"start\":\"%p\",\"size\":%zu,"
+                          "\"goroutine\":%llu,\"stack\":",
+                  (void *)blk.start, blk.size, (unsigned long long)blk.goid);
+        json_frames(blk.pcs, blk.depth);
+        rt_printf(out_fd, "}");
+    } else if (rt_symbolize_data(addr, &sym)) {
+        rt_printf(out_fd, "\"location\":{\"kind\":\"global\",\"name\":");
+        json_string(sym.name);
+        rt_printf(out_fd, ",\"start\":\"%p\",\"size\":%zu}", (void *)sym.start, sym.size);
+    } else {
+        rt_printf(out_fd, "\"location\":{\"kind\":\"unknown\"}");
+    }
+}
+
+/* ---- the report ---- */
+
+void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
+    struct race_g *rg = race_cur;
+    if (rg) rg->ignore++;
+    uintptr_t prev_pcs[RT_MAX_FRAMES];
+    int nprev = race_history_restore(prev->slot, prev->epoch, prev_pcs, RT_MAX_FRAMES);
+    struct race_occupant prev_occ, cur_occ;
+    bool prev_known = race_slot_occupant(prev->slot, prev->epoch, &prev_occ);
+    bool cur_known = race_slot_occupant(cur->slot, cur->epoch, &cur_occ);
+    uint64_t prev_goid = prev_known ? prev_occ.goid : 0;
+
+    rt_lock_acquire(&report_lock);
+    if (already_seen(location_key(cur->pcs, cur->npcs), location_key(prev_pcs, nprev))) {
+        rt_lock_release(&report_lock);
+        if (rg) rg->ignore--;
+        return;
+    }
+    atomic_fetch_add(&nreports, 1);
+    if (!nprev) atomic_fetch_add(&nunrestored, 1);
+
+    if (race_opts.json) {
+        rt_printf(out_fd, "{\"kind\":\"data_race\",");
+        json_access("access", cur, cur->pcs, cur->npcs, cur->goid, true);
+        rt_printf(out_fd, ",");
+        json_access("previous", prev, prev_pcs, nprev, prev_goid, nprev > 0);
+        rt_printf(out_fd, ",");
+        json_location(cur->addr);
+        rt_printf(out_fd, ",\"created\":{");
+        if (cur_known && cur->goid != 1) {
+            rt_printf(out_fd, "\"%llu\":", (unsigned long long)cur->goid);
+            json_frames(cur_occ.create_pcs, cur_occ.depth);
+        }
+        if (prev_known && prev_goid != 1 && prev_goid != cur->goid) {
+            rt_printf(out_fd, "%s\"%llu\":", cur_known && cur->goid != 1 ? "," : "",
+                      (unsigned long long)prev_goid);
+            json_frames(prev_occ.create_pcs, prev_occ.depth);
+        }
+        rt_printf(out_fd, "}}\n");
+    } else {
+        char suffix[16];
+        rt_printf(out_fd, "==================\nWARNING: DATA RACE\n");
+        goroutine_suffix(cur->goid, suffix, sizeof suffix);
+        rt_printf(out_fd, "%s at %p by goroutine %llu%s:\n", access_word(cur, false),
+                  (void *)cur->addr, (unsigned long long)cur->goid, suffix);
+        text_frames(cur->pcs, cur->npcs);
+        goroutine_suffix(prev_goid, suffix, sizeof suffix);
+        if (prev_known)
+            rt_printf(out_fd, "%s at %p by goroutine %llu%s:\n", access_word(prev, true),
+                      (void *)prev->addr, (unsigned long long)prev_goid, suffix);
+        else
+            rt_printf(out_fd, "%s at %p by an unknown goroutine:\n", access_word(prev, true),
+                      (void *)prev->addr);
+        if (nprev) text_frames(prev_pcs, nprev);
+        else
+            rt_printf(out_fd, "    (stack unavailable: the access is older than the history kept; "
+                              "raise GORACE=history_size=N)\n");
+        text_location(cur->addr);
+        if (cur_known) text_created(cur->goid, &cur_occ, true);
+        if (prev_known && prev_goid != cur->goid) text_created(prev_goid, &prev_occ, false);
+        rt_printf(out_fd, "==================\n");
+    }
+    rt_lock_release(&report_lock);
+    if (race_opts.halt_on_error) {
+        fflush(NULL);
+        _exit(race_opts.exitcode);
+    }
+    if (rg) rg->ignore--;
+}

@@ -1,0 +1,79 @@
+/* sync.c - synchronisation objects: a vector clock per address that some
+ * goroutine released to (a mutex, a channel slot, an atomic variable...).
+ *
+ * A hash table of address-keyed objects in buckets with their own locks;
+ * objects live as long as the process (an address reused for another
+ * object keeps its clock, which can only hide races, never invent one).
+ * Release merges the goroutine's clock, with its own current epoch, into
+ * the object's; acquire merges the object's clock into the goroutine's.
+ * With copy-on-write clocks both are usually O(1). */
+#include "detector.h"
+
+#include <string.h>
+
+enum { BUCKETS = 1 << 16 };
+
+struct sync_obj {
+    uintptr_t addr;
+    struct sync_obj *next;
+    struct vclock vc;
+};
+
+struct bucket {
+    rt_lock lock;
+    struct sync_obj *head;
+};
+
+static struct bucket table[BUCKETS];
+
+static struct bucket *bucket_of(uintptr_t addr) {
+    uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
+    return &table[h >> (64 - 16)];
+}
+
+/* The object for addr, created if absent; its bucket is locked. */
+static struct sync_obj *lookup(struct bucket *b, uintptr_t addr, bool create) {
+    for (struct sync_obj *o = b->head; o; o = o->next)
+        if (o->addr == addr) return o;
+    if (!create) return NULL;
+    struct sync_obj *o = race_internal_alloc(sizeof *o);
+    memset(o, 0, sizeof *o);
+    o->addr = addr;
+    o->next = b->head;
+    b->head = o;
+    return o;
+}
+
+static void release_into(struct race_g *rg, struct sync_obj *o) {
+    vc_join(&o->vc, &rg->vc);
+    vc_raise(&o->vc, rg->slot, rg->epoch);
+}
+
+void race_sync_acquire(struct race_g *rg, uintptr_t addr) {
+    struct bucket *b = bucket_of(addr);
+    rt_lock_acquire(&b->lock);
+    struct sync_obj *o = lookup(b, addr, false);
+    if (o) vc_join(&rg->vc, &o->vc);
+    rt_lock_release(&b->lock);
+}
+
+void race_sync_release(struct race_g *rg, uintptr_t addr) {
+    struct bucket *b = bucket_of(addr);
+    rt_lock_acquire(&b->lock);
+    release_into(rg, lookup(b, addr, true));
+    rt_lock_release(&b->lock);
+    /* Accesses after the release must not be covered by it. */
+    rg->epoch++;
+    race_history_add(rg, 0, EV_ACCESS);
+}
+
+void race_sync_release_acquire(struct race_g *rg, uintptr_t addr) {
+    struct bucket *b = bucket_of(addr);
+    rt_lock_acquire(&b->lock);
+    struct sync_obj *o = lookup(b, addr, true);
+    vc_join(&rg->vc, &o->vc);
+    release_into(rg, o);
+    rt_lock_release(&b->lock);
+    rg->epoch++;
+    race_history_add(rg, 0, EV_ACCESS);
+}
