@@ -1,0 +1,230 @@
+/* test_race_internals.c - the detector's building blocks: vector clocks
+ * (sharing, overrides, covers), shadow-word encoding, the event history
+ * and stack restoration, slot reuse, and the GORACE option parser. */
+#include "harness.h"
+#include "detector.h"
+
+#include <string.h>
+
+/* ---- clocks ---- */
+
+static void test_clock_raise_get(void) {
+    struct vclock v = {0};
+    CU_ASSERT_EQUAL(vc_get(&v, 5), 0);
+    for (uint32_t s = 1; s <= 10; s++) vc_raise(&v, s, s * 10);  /* past the overrides */
+    for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(vc_get(&v, s), s * 10);
+    vc_raise(&v, 3, 5);  /* never lowers */
+    CU_ASSERT_EQUAL(vc_get(&v, 3), 30);
+    vc_raise(&v, 3, 99);
+    CU_ASSERT_EQUAL(vc_get(&v, 3), 99);
+    vc_clear(&v);
+}
+
+static void test_clock_copy_is_shared_and_cow(void) {
+    struct vclock a = {0}, b = {0};
+    for (uint32_t s = 1; s <= 20; s++) vc_raise(&a, s, 100 + s);
+    vc_copy(&b, &a);
+    CU_ASSERT_PTR_EQUAL(a.arr, b.arr);
+    for (uint32_t s = 1; s <= 20; s++) vc_raise(&b, s, 1000 + s); /* must not change a */
+    for (uint32_t s = 1; s <= 20; s++) {
+        CU_ASSERT_EQUAL(vc_get(&a, s), 100 + s);
+        CU_ASSERT_EQUAL(vc_get(&b, s), 1000 + s);
+    }
+    vc_clear(&a);
+    vc_clear(&b);
+}
+
+static void test_clock_join(void) {
+    struct vclock a = {0}, b = {0};
+    for (uint32_t s = 1; s <= 12; s++) vc_raise(&a, s, s % 2 ? 50 : 5);
+    for (uint32_t s = 1; s <= 16; s++) vc_raise(&b, s, s % 2 ? 7 : 70);
+    vc_join(&a, &b);
+    for (uint32_t s = 1; s <= 16; s++) {
+        uint64_t wa = s <= 12 ? (s % 2 ? 50 : 5) : 0, wb = s % 2 ? 7 : 70;
+        CU_ASSERT_EQUAL(vc_get(&a, s), wa > wb ? wa : wb);
+    }
+    vc_clear(&a);
+    vc_clear(&b);
+}
+
+/* The SpawnJoin shape: children share the parent's array; a WaitGroup
+ * clock collecting them must end up with every child's epoch. */
+static void test_clock_join_shared_children(void) {
+    struct vclock parent = {0}, wg = {0};
+    for (uint32_t s = 1; s <= 30; s++) vc_raise(&parent, s, s);
+    enum { CHILDREN = 500 };
+    for (uint32_t c = 0; c < CHILDREN; c++) {
+        struct vclock child = {0};
+        vc_copy(&child, &parent);
+        vc_raise(&child, 1, 1000 + c);          /* parent's epoch at spawn */
+        vc_raise(&child, 100 + c, 7 + c);       /* the child's own epoch */
+        vc_join(&wg, &child);
+        vc_clear(&child);
+    }
+    for (uint32_t c = 0; c < CHILDREN; c++) CU_ASSERT_EQUAL(vc_get(&wg, 100 + c), 7 + c);
+    CU_ASSERT_EQUAL(vc_get(&wg, 1), 1000 + CHILDREN - 1);
+    for (uint32_t s = 2; s <= 30; s++) CU_ASSERT_EQUAL(vc_get(&wg, s), s);
+    vc_clear(&parent);
+    vc_clear(&wg);
+}
+
+/* "covers" must not survive an in-place change of the covered array. */
+static void test_clock_covers_not_stale(void) {
+    struct vclock a = {0}, w = {0};
+    for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 1);
+    vc_join(&w, &a);
+    for (uint32_t s = 11; s <= 20; s++) vc_raise(&w, s, 1); /* w private, covers a */
+    for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 9);  /* a changes its array */
+    vc_join(&w, &a);
+    for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(vc_get(&w, s), 9);
+    vc_clear(&a);
+    vc_clear(&w);
+}
+
+/* ---- shadow words ---- */
+
+static void test_shadow_encoding(void) {
+    uint64_t s = sh_make(0x0F, false, 123456, 987654321ull);
+    CU_ASSERT_EQUAL(sh_mask(s), 0x0F);
+    CU_ASSERT_FALSE(sh_atomic(s));
+    CU_ASSERT_EQUAL(sh_slot(s), 123456);
+    CU_ASSERT_EQUAL(sh_epoch(s), 987654321ull);
+    uint64_t t = sh_make(0x80, true, (1u << SH_SLOT_BITS) - 2, SH_EPOCH_MASK);
+    CU_ASSERT_EQUAL(sh_mask(t), 0x80);
+    CU_ASSERT_TRUE(sh_atomic(t));
+    CU_ASSERT_EQUAL(sh_slot(t), (1u << SH_SLOT_BITS) - 2);
+    CU_ASSERT_EQUAL(sh_epoch(t), SH_EPOCH_MASK);
+}
+
+/* ---- history ---- */
+
+static void test_history_restore(void) {
+    struct race_g *rg = race_cur;   /* main's detector state */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rg);
+    int depth0 = rg->depth;
+    /* A call, an access inside it, a return, then many accesses so the
+     * history spans several parts. */
+    rg->epoch++;
+    race_history_add(rg, 0x1111, EV_ENTRY);
+    uint64_t inside = 0;
+    rg->epoch++;
+    race_history_add(rg, 0x2222, EV_ACCESS);
+    inside = rg->epoch;
+    rg->epoch++;
+    race_history_add(rg, 0, EV_EXIT);
+    uintptr_t pcs[8];
+    int n = race_history_restore(rg->slot, inside, pcs, 8);
+    CU_ASSERT_TRUE_FATAL(n >= 2);
+    CU_ASSERT_EQUAL(pcs[0], 0x2222);
+    CU_ASSERT_EQUAL(pcs[1], 0x1111);
+    for (int i = 0; i < 10000; i++) {
+        rg->epoch++;
+        race_history_add(rg, 0x3000 + (uintptr_t)i, EV_ACCESS);
+    }
+    uint64_t recent = rg->epoch;
+    n = race_history_restore(rg->slot, recent, pcs, 8);
+    CU_ASSERT_TRUE(n >= 1 && pcs[0] == 0x3000 + 9999);
+    CU_ASSERT_EQUAL(rg->depth, depth0);
+}
+
+static void test_history_too_old(void) {
+    struct race_g *rg = race_cur;
+    uint64_t old = rg->epoch + 1;
+    rg->epoch++;
+    race_history_add(rg, 0x4444, EV_ACCESS);
+    for (int i = 0; i < 200000; i++) {   /* far past the per-slot budget */
+        rg->epoch++;
+        race_history_add(rg, 0x5555, EV_ACCESS);
+    }
+    uintptr_t pcs[8];
+    CU_ASSERT_EQUAL(race_history_restore(rg->slot, old, pcs, 8), 0);
+}
+
+/* ---- options ---- */
+
+static void test_options_good(void) {
+    struct race_options o = {.exitcode = 66, .history_size = 1};
+    char err[512] = "";
+    CU_ASSERT_TRUE(race_parse_options(
+        "log_path=/tmp/x exitcode=3 strip_path_prefix=/src/ history_size=4 halt_on_error=1 "
+        "atexit_sleep_ms=0 report_format=json", &o, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(o.log_path, "/tmp/x");
+    CU_ASSERT_EQUAL(o.exitcode, 3);
+    CU_ASSERT_STRING_EQUAL(o.strip_path_prefix, "/src/");
+    CU_ASSERT_EQUAL(o.history_size, 4);
+    CU_ASSERT_TRUE(o.halt_on_error);
+    CU_ASSERT_TRUE(o.json);
+    CU_ASSERT_TRUE(race_parse_options("", &o, err, sizeof err));
+    CU_ASSERT_TRUE(race_parse_options("   ", &o, err, sizeof err));
+    CU_ASSERT_TRUE(race_parse_options(NULL, &o, err, sizeof err));
+}
+
+static void test_options_bad(void) {
+    struct race_options o = {.exitcode = 66};
+    char err[512];
+    const char *bad[] = {"exitcode=abc", "exitcode=300", "history_size=9", "halt_on_error=2",
+                         "report_format=xml", "nosuchkey=1", "exitcode", "=5",
+                         "atexit_sleep_ms=-1", NULL};
+    for (int i = 0; bad[i]; i++) {
+        err[0] = 0;
+        CU_ASSERT_FALSE(race_parse_options(bad[i], &o, err, sizeof err));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "valid keys"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "history_size"));
+    }
+    CU_ASSERT_EQUAL(o.exitcode, 66);
+}
+
+/* ---- slots ---- */
+
+static void test_slot_reuse_only_when_known(void) {
+    struct race_g parent = {0};
+    uint64_t e1, e2, e3;
+    uint32_t a = race_slot_alloc(&parent, &e1);
+    race_slot_free(a, e1 + 100);
+    /* The parent has not seen a's end: a fresh slot. */
+    uint32_t b = race_slot_alloc(&parent, &e2);
+    CU_ASSERT_NOT_EQUAL(a, b);
+    /* Now it has: a is reused, its epochs continuing above the old ones. */
+    vc_raise(&parent.vc, a, e1 + 100);
+    uint32_t c = race_slot_alloc(&parent, &e3);
+    CU_ASSERT_EQUAL(c, a);
+    CU_ASSERT_TRUE(e3 > e1 + 100);
+    race_slot_free(b, e2);
+    race_slot_free(c, e3);
+    vc_clear(&parent.vc);
+}
+
+static const harness_case clock_cases[] = {
+    {"raise and get", test_clock_raise_get},
+    {"copy shares, writes copy", test_clock_copy_is_shared_and_cow},
+    {"join", test_clock_join},
+    {"join of children sharing an array", test_clock_join_shared_children},
+    {"covers is never stale", test_clock_covers_not_stale},
+    {NULL, NULL},
+};
+static const harness_case shadow_cases[] = {
+    {"encoding", test_shadow_encoding},
+    {NULL, NULL},
+};
+static const harness_case history_cases[] = {
+    {"restore a stack", test_history_restore},
+    {"too old to restore", test_history_too_old},
+    {NULL, NULL},
+};
+static const harness_case option_cases[] = {
+    {"valid options", test_options_good},
+    {"malformed options", test_options_bad},
+    {NULL, NULL},
+};
+static const harness_case slot_cases[] = {
+    {"reuse only when the spawner knows the end", test_slot_reuse_only_when_known},
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv) {
+    static const harness_suite suites[] = {
+        {"clock", clock_cases}, {"shadow", shadow_cases}, {"history", history_cases},
+        {"options", option_cases}, {"slot", slot_cases}, {NULL, NULL},
+    };
+    return harness_main(argc, argv, suites, NULL);
+}
