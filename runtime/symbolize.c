@@ -79,11 +79,14 @@ static bool is_function_scope(Dwarf_Die *die) {
 }
 
 /* The compile unit whose code covers addr. libdwfl finds it through
- * .debug_aranges, which clang does not emit by default; without an entry
- * there, the CUs' own address ranges are scanned. */
+ * .debug_aranges, which clang does not emit by default; in a binary that
+ * mixes gcc and clang objects it may then answer with a neighbouring CU
+ * that does not contain addr at all. So its answer is checked, and the
+ * CUs' own address ranges are scanned when it is wrong or missing. */
 static Dwarf_Die *cu_of(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias) {
     Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, bias);
-    if (cu) return cu;
+    if (cu && dwarf_haspc(cu, addr - *bias) > 0) return cu;
+    cu = NULL;
     while ((cu = dwfl_module_nextcu(mod, cu, bias)) != NULL)
         if (dwarf_haspc(cu, addr - *bias) > 0) return cu;
     return NULL;
