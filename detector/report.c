@@ -79,8 +79,11 @@ static void text_frames(const uintptr_t *pcs, int n) {
     for (int i = 0; i < n; i++) {
         struct rt_frame fr[RT_MAX_INLINE];
         int k = rt_symbolize(pcs[i], fr, RT_MAX_INLINE);
-        for (int j = 0; j < k; j++, index++) {
+        for (int j = 0; j < k; j++) {
             const char *func = fr[j].func ? fr[j].func : "??";
+            /* The runtime's own frames between the goroutine's entry
+             * trampoline and its function say nothing to the user. */
+            if (strncmp(func, "rt_", 3) == 0) continue;
             if (fr[j].file && fr[j].col)
                 rt_printf(out_fd, "    #%d %s %s:%d:%d\n", index, func, stripped(fr[j].file),
                           fr[j].line, fr[j].col);
@@ -89,6 +92,8 @@ static void text_frames(const uintptr_t *pcs, int n) {
             else
                 rt_printf(out_fd, "    #%d %s (%s+0x%lx)\n", index, func,
                           fr[j].module ? fr[j].module : "?", (unsigned long)fr[j].module_off);
+            index++;
+            if (strcmp(func, "main") == 0) return;   /* libc's start-up below */
         }
     }
 }
