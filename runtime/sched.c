@@ -436,10 +436,13 @@ static bool sleep_for_timers_and_io(struct rt_m *m) {
     atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
     int64_t until = rt_timers_next();
     atomic_store(&rt_sched.timer_sleep_until, until);
-    int64_t delay = until == INT64_MAX ? -1 : until - rt_nanotime();
+    int64_t delay = -1;                  /* no timer: until woken */
+    if (until != INT64_MAX) {
+        delay = until - rt_nanotime();
+        if (delay < 0) delay = 0;        /* overdue: just go and run it */
+    }
     struct rt_g *ready = NULL;
     if (delay != 0) {
-        if (delay < 0) delay = -1;
         if (rt_netpoll_inited()) ready = rt_netpoll(delay);
         else if (atomic_load(&m->wake) == 0) rt_futex_wait(&m->wake, 0, delay);
     }
