@@ -21,6 +21,7 @@
  * descriptor is gone even if the number is reused at once. */
 #include "proc.h"
 #include "netpoll_backend.h"
+#include "../detector/race.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,6 +176,7 @@ ssize_t go_read(int fd, void *buf, size_t n) {
     if (!pd) return read(fd, buf, n);
     for (;;) {
         ssize_t r = BRACKETED(read(fd, buf, n));
+        if (r > 0) RACE(race_write_range_pc(buf, (size_t)r, (uintptr_t)__builtin_return_address(0)));
         if (r >= 0 || (errno != EAGAIN && errno != EINTR)) return r;
         if (errno == EAGAIN && !pd_wait(pd, &pd->rg)) {
             errno = EBADF;
@@ -184,6 +186,7 @@ ssize_t go_read(int fd, void *buf, size_t n) {
 }
 
 ssize_t go_write(int fd, const void *buf, size_t n) {
+    RACE(race_read_range_pc(buf, n, (uintptr_t)__builtin_return_address(0)));
     struct poll_desc *pd = pd_get(fd);
     if (!pd) return write(fd, buf, n);
     size_t done = 0;
