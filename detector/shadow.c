@@ -225,8 +225,39 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
     }
 }
 
+/* The common case, decided without a clock: the cell was last written
+ * and read by this slot (or never). Returns false when the full check is
+ * needed. */
+static inline bool own_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write) {
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+    if ((w && (sh_slot(w) != rg->slot || sh_atomic(w))) ||
+        (r && (sh_slot(r) != rg->slot || sh_atomic(r) || is_rset(r))))
+        return false;
+    if (write) {
+        atomic_store_explicit(&c->w, me, memory_order_relaxed);
+        if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
+    } else if (r != me) {
+        atomic_store_explicit(&c->r, me, memory_order_relaxed);
+    }
+    return true;
+}
+
 static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc) {
     uintptr_t end = addr + size;
+    /* Whole aligned words in one window: walk their cells directly. */
+    uintptr_t first = (addr + 7) & ~(uintptr_t)7, last = end & ~(uintptr_t)7;
+    struct cell *c0 = first < last ? cell_of(first) : NULL;
+    if (c0 && cell_of(last - 8) == c0 + (last - first) / 8 - 1) {
+        if (addr < first) check_range(rg, addr, first - addr, write, pc);
+        uint64_t me = sh_make(0xFF, false, rg->slot, rg->epoch);
+        size_t n = (last - first) / 8;
+        for (size_t i = 0; i < n; i++)
+            if (!own_cell_fast(rg, &c0[i], me, write))
+                check_word(rg, &c0[i], addr, size, 0xFF, write, false, pc);
+        if (last < end) check_range(rg, last, end - last, write, pc);
+        return;
+    }
     for (uintptr_t a = addr; a < end;) {
         uintptr_t word_end = (a & ~(uintptr_t)7) + 8;
         uintptr_t stop = word_end < end ? word_end : end;
@@ -252,6 +283,9 @@ void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, boo
         struct cell *c = cell_of(addr);
         if (!c) return;
         uint8_t mask = (uint8_t)(((1u << size) - 1) << off);
+        if (mask == 0xFF && !atomic &&
+            own_cell_fast(rg, c, sh_make(0xFF, false, rg->slot, rg->epoch), write))
+            return;
         check_word(rg, c, addr, size, mask, write, atomic, pc);
         return;
     }
