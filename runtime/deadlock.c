@@ -40,6 +40,10 @@ void rt_check_dead(void) {
     rt_lock_release(&rt_allgs_lock);
     if (atomic_load(&rt_sched.runq_size) != 0 || rt_timers_any_can_wake()) return;
 
+    /* One report, even if another thread reached the same verdict. */
+    static _Atomic int reporting;
+    if (atomic_exchange(&reporting, 1))
+        for (;;) pause();
     fflush(NULL);
     if (atomic_load(&rt_sched.ngoroutines) <= 0) {
         rt_printf(2, "fatal error: no goroutines (main called go_exit) - deadlock!\n");

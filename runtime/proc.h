@@ -45,6 +45,11 @@ struct rt_p {
     struct rt_timer **timers;
     int ntimers, timers_cap;
     _Atomic int64_t timer0_when;
+    /* The timer whose fire() this P is running (rt_timer_stop_sync waits
+     * for it). Kept here, not in the timer: a sleep timer lives on the
+     * sleeper's stack, which may be reused the moment fire() readies it. */
+    struct rt_timer *_Atomic running_timer;
+    _Atomic int timers_running;
 };
 
 /* Work the next context runs right after a switch, on the same M: it must

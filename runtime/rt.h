@@ -158,7 +158,6 @@ struct rt_timer {
     /* private to timer.c */
     struct rt_p *p;
     int32_t index;           /* heap slot, -1 when not pending */
-    _Atomic uint32_t firing; /* fire() in progress */
 };
 void rt_timer_start(struct rt_timer *t, int64_t when);
 bool rt_timer_stop(struct rt_timer *t);          /* true if it was pending */

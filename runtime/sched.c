@@ -419,6 +419,19 @@ static bool last_awake(void) {
            atomic_load(&rt_sched.runq_size) == 0;
 }
 
+/* The deadlock check must see a still world: it runs only on the last M
+ * awake. While a sleeper exists it is the one to check (it may wake by
+ * itself at its deadline and run goroutines while we scan), so an M that
+ * goes idle last wakes it up to look. */
+static void wake_sleeper(struct rt_m *sleeper) {
+    if (rt_netpoll_inited()) {
+        rt_netpoll_break();
+    } else {
+        atomic_store_explicit(&sleeper->wake, 1, memory_order_release);
+        rt_futex_wake(&sleeper->wake, 1);
+    }
+}
+
 /* The sleeper: the one idle M that waits for the earliest timer and for
  * I/O readiness (in epoll_wait when the netpoller is in use, on its futex
  * otherwise). It is not on the idle list, so nobody hands it a P; on
@@ -487,8 +500,10 @@ static void stop_m(struct rt_m *m) {
         rt_sched.midle = m;
         rt_sched.nmidle++;
         bool last = last_awake();
+        struct rt_m *sleeper = atomic_load(&rt_sched.timer_sleeper);
         rt_lock_release(&rt_sched.lock);
-        if (last) rt_check_dead();
+        if (last && sleeper) wake_sleeper(sleeper);
+        else if (last) rt_check_dead();
         while (!__atomic_load_n(&m->nextp, __ATOMIC_ACQUIRE))
             rt_futex_wait(&m->wake, 0, -1);
         struct rt_p *p = m->nextp;

@@ -24,6 +24,7 @@
 #include "proc.h"
 
 #include <signal.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #endif
 #ifdef RT_ASAN
 #include <sanitizer/asan_interface.h>
+#include <sanitizer/lsan_interface.h>
 #endif
 
 enum {
@@ -104,6 +106,12 @@ static struct rt_g *carve_slot(size_t stack_size) {
         *s = (struct rt_stack){stack_size, slot, guarded, all_slabs};
         all_slabs = s;
         char *base = map_noreserve(bytes);
+#ifdef RT_ASAN
+        /* LeakSanitizer does not scan mmap'd memory: goroutine stacks and
+         * Gs must count as roots, or what only a live goroutine holds looks
+         * leaked at exit. */
+        __lsan_register_root_region(base, bytes);
+#endif
         carve[guarded][ci].slab = s;
         carve[guarded][ci].next = base;
         carve[guarded][ci].end = base + bytes;
@@ -130,7 +138,7 @@ static struct rt_g *carve_slot(size_t stack_size) {
 
 struct rt_g *rt_gfget(struct rt_p *p, size_t stack_size) {
     struct rt_g *gp = NULL;
-    if (stack_size == rt_default_stack_size && p && p->gfree) {
+    if (p && p->gfree && p->gfree->stack->stack_size == stack_size) {
         gp = p->gfree;
         p->gfree = gp->sched_link;
         p->ngfree--;
@@ -187,7 +195,13 @@ static bool is_stack_overflow(struct rt_g *gp, uintptr_t addr) {
 
 static void on_fault(int sig, siginfo_t *info, void *uctx) {
     struct rt_g *gp = rt_getg();
-    if (is_stack_overflow(gp, (uintptr_t)info->si_addr)) stack_overflow(gp);
+    /* A frame larger than the guard, or a run through an unguarded red
+     * zone, faults far below the stack: the stack pointer tells. */
+    uintptr_t sp = (uintptr_t)((ucontext_t *)uctx)->uc_mcontext.gregs[REG_RSP];
+    if (is_stack_overflow(gp, (uintptr_t)info->si_addr) ||
+        (gp && gp->stack && sp < (uintptr_t)gp->stack_lo &&
+         sp + (64u << 20) > (uintptr_t)gp->stack_lo))
+        stack_overflow(gp);
     struct sigaction *prev = sig == SIGSEGV ? &prev_segv : &prev_bus;
     if (prev->sa_flags & SA_SIGINFO) {
         if (prev->sa_sigaction) { prev->sa_sigaction(sig, info, uctx); return; }
@@ -211,7 +225,8 @@ size_t rt_stack_size_from_env(void) {
     const char *s = getenv("GOROUTINE_STACK_SIZE");
     if (!s || !*s) return 0;
     char *end;
-    unsigned long long v = strtoull(s, &end, 10);
+    unsigned long long v = *s == '-' ? 0 : strtoull(s, &end, 10);
+    if (*s == '-') end = (char *)s;
     if (*end == 'k' || *end == 'K') { v <<= 10; end++; }
     else if (*end == 'm' || *end == 'M') { v <<= 20; end++; }
     if (*end != 0 || v == 0) {

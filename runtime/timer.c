@@ -11,8 +11,10 @@
  * than the sleeper's deadline wakes it.
  *
  * fire() runs with no timer lock held (it readies goroutines and sends on
- * channels); t->firing lets rt_timer_stop_sync wait it out before the
- * timer's memory is freed. A ticker is re-armed before it fires. */
+ * channels); p->running_timer lets rt_timer_stop_sync wait it out before
+ * the timer's memory is freed. Nothing touches a timer after its fire()
+ * has begun: a sleep timer's memory is the sleeper's stack. A ticker is
+ * re-armed before it fires. */
 #include "proc.h"
 
 #include <limits.h>
@@ -135,17 +137,25 @@ bool rt_timer_reset(struct rt_timer *t, int64_t when) {
     return was_pending;
 }
 
+static bool being_fired(struct rt_timer *t) {
+    for (int i = 0; i < rt_sched.nprocs_made; i++)
+        if (atomic_load_explicit(&rt_sched.allp[i]->running_timer, memory_order_acquire) == t)
+            return true;
+    return false;
+}
+
 void rt_timer_stop_sync(struct rt_timer *t) {
     for (;;) {
         rt_timer_stop(t);
-        if (atomic_load_explicit(&t->firing, memory_order_acquire) == 0 &&
-            __atomic_load_n(&t->p, __ATOMIC_ACQUIRE) == NULL)
-            return;
+        if (!being_fired(t) && __atomic_load_n(&t->p, __ATOMIC_ACQUIRE) == NULL) return;
         sched_yield();
     }
 }
 
 void rt_timers_run(struct rt_p *p, int64_t now) {
+    /* One runner per heap at a time (the owner, or an M stealing): the
+     * heap's running_timer slot names at most one timer. */
+    if (atomic_exchange_explicit(&p->timers_running, 1, memory_order_acquire)) return;
     rt_lock_acquire(&p->timers_lock);
     while (p->ntimers && p->timers[0]->when <= now) {
         struct rt_timer *t = p->timers[0];
@@ -158,13 +168,14 @@ void rt_timers_run(struct rt_p *p, int64_t now) {
         } else {
             heap_remove(p, t);
         }
-        atomic_fetch_add_explicit(&t->firing, 1, memory_order_acq_rel);
+        atomic_store_explicit(&p->running_timer, t, memory_order_release);
         rt_lock_release(&p->timers_lock);
         t->fire(t, now);
-        atomic_fetch_sub_explicit(&t->firing, 1, memory_order_release);
         rt_lock_acquire(&p->timers_lock);
+        atomic_store_explicit(&p->running_timer, NULL, memory_order_release);
     }
     rt_lock_release(&p->timers_lock);
+    atomic_store_explicit(&p->timers_running, 0, memory_order_release);
 }
 
 int64_t rt_timers_next(void) {

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,20 @@ void harness_child(const char *name, const char *const *env, int timeout_s,
     while (environ[n]) n++;
     size_t extra = 0;
     while (env && env[extra]) extra++;
+    /* The case's entries replace inherited ones of the same name (getenv
+     * returns the first match). */
     char **envp = calloc(n + extra + 1, sizeof *envp);
-    for (size_t i = 0; i < n; i++) envp[i] = environ[i];
-    for (size_t i = 0; i < extra; i++) envp[n + i] = (char *)env[i];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool overridden = false;
+        for (size_t j = 0; j < extra && !overridden; j++) {
+            const char *eq = strchr(env[j], '=');
+            size_t keylen = eq ? (size_t)(eq - env[j]) : strlen(env[j]);
+            overridden = strncmp(environ[i], env[j], keylen) == 0 && environ[i][keylen] == '=';
+        }
+        if (!overridden) envp[k++] = environ[i];
+    }
+    for (size_t i = 0; i < extra; i++) envp[k++] = (char *)env[i];
 
     char *argv[] = {"/proc/self/exe", "--child", (char *)name, NULL};
     pid_t pid;
