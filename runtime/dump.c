@@ -1,8 +1,8 @@
 /* dump.c - go_dump_goroutines and the SIGQUIT dump (Go's behaviour: every
  * goroutine's state and stack, then exit status 2), in the same format as
  * the global-deadlock report, plus what sysmon learnt about CPU hogs. The
- * handler is installed only where the program left SIGQUIT at its default
- * action, so a program's own handler wins. */
+ * handler is installed at start-up (rt_init) only where SIGQUIT is at its
+ * default action, so a program's own handler wins. */
 #include "proc.h"
 
 #include <signal.h>
@@ -60,7 +60,7 @@ static void on_sigquit(int sig) {
     _exit(2);
 }
 
-__attribute__((constructor(102))) static void install_sigquit(void) {
+void rt_install_sigquit(void) {
     struct sigaction old;
     if (sigaction(SIGQUIT, NULL, &old) != 0 || old.sa_handler != SIG_DFL) return;
     struct sigaction sa;

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { PD_READY = 1, TABLE_SHIFT = 10, TABLE_CHUNK = 1 << TABLE_SHIFT, TABLE_CHUNKS = 1 << 12 };
@@ -36,6 +37,7 @@ struct poll_desc {
     int fd;
     bool registered;
     bool pollable;       /* epoll accepts it (regular files are not) */
+    bool socket;
     _Atomic uint32_t seq;/* bumped by go_close */
     _Atomic uintptr_t rg, wg;
 };
@@ -85,6 +87,8 @@ static struct poll_desc *pd_get(int fd) {
         int flags = fcntl(fd, F_GETFL);
         if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
         pd->pollable = rt_poll_backend_add(fd, pd) >= 0;
+        struct stat st;
+        pd->socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
         pd->registered = true;
     }
     rt_lock_release(&pd->lock);
@@ -160,29 +164,43 @@ void rt_netpoll_break(void) {
     if (rt_netpoll_inited()) rt_poll_backend_break();
 }
 
-/* Run one I/O system call with the P released if it blocks. */
-#define BRACKETED(call)            \
-    ({                             \
-        go_syscall_enter();        \
+/* Run one I/O system call with the P released if it blocks; its errno is
+ * read at once into err. errno is only ever touched through rt_errno and
+ * rt_set_errno here: these functions can resume on another thread after
+ * any park, and the compiler would keep using the first thread's errno. */
+#define BRACKETED(call, err)          \
+    ({                                \
+        go_syscall_enter();           \
         __typeof__(call) r_ = (call); \
-        int e_ = errno;            \
-        go_syscall_exit();         \
-        errno = e_;                \
-        r_;                        \
+        (err) = rt_errno();           \
+        go_syscall_exit();            \
+        r_;                           \
     })
+
+static ssize_t fail(int err) {
+    rt_set_errno(err);
+    return -1;
+}
 
 ssize_t go_read(int fd, void *buf, size_t n) {
     struct poll_desc *pd = pd_get(fd);
     if (!pd) return read(fd, buf, n);
     for (;;) {
-        ssize_t r = BRACKETED(read(fd, buf, n));
+        int err;
+        ssize_t r = BRACKETED(read(fd, buf, n), err);
         if (r > 0) RACE(race_write_range_pc(buf, (size_t)r, (uintptr_t)__builtin_return_address(0)));
-        if (r >= 0 || (errno != EAGAIN && errno != EINTR)) return r;
-        if (errno == EAGAIN && !pd_wait(pd, &pd->rg)) {
-            errno = EBADF;
-            return -1;
-        }
+        if (r >= 0) return r;
+        if (err == EINTR) continue;
+        if (err != EAGAIN) return fail(err);
+        if (!pd_wait(pd, &pd->rg)) return fail(EBADF);
     }
+}
+
+/* Sockets are written with send(MSG_NOSIGNAL): a peer that went away is
+ * EPIPE, not a SIGPIPE that kills the program (Go's behaviour). */
+static ssize_t write_once(struct poll_desc *pd, const void *buf, size_t n) {
+    if (pd->socket) return send(pd->fd, buf, n, MSG_NOSIGNAL);
+    return write(pd->fd, buf, n);
 }
 
 ssize_t go_write(int fd, const void *buf, size_t n) {
@@ -191,17 +209,15 @@ ssize_t go_write(int fd, const void *buf, size_t n) {
     if (!pd) return write(fd, buf, n);
     size_t done = 0;
     while (done < n) {
-        ssize_t r = BRACKETED(write(fd, (const char *)buf + done, n - done));
+        int err;
+        ssize_t r = BRACKETED(write_once(pd, (const char *)buf + done, n - done), err);
         if (r >= 0) {
             done += (size_t)r;
             continue;
         }
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN) return done ? (ssize_t)done : -1;
-        if (!pd_wait(pd, &pd->wg)) {
-            errno = EBADF;
-            return done ? (ssize_t)done : -1;
-        }
+        if (err == EINTR) continue;
+        if (err != EAGAIN) return done ? (ssize_t)done : fail(err);
+        if (!pd_wait(pd, &pd->wg)) return done ? (ssize_t)done : fail(EBADF);
     }
     return (ssize_t)done;
 }
@@ -210,39 +226,34 @@ int go_accept(int fd, struct sockaddr *sa, socklen_t *len) {
     struct poll_desc *pd = pd_get(fd);
     if (!pd) return accept(fd, sa, len);
     for (;;) {
-        int r = BRACKETED(accept(fd, sa, len));
-        if (r >= 0 || (errno != EAGAIN && errno != EINTR)) return r;
-        if (errno == EAGAIN && !pd_wait(pd, &pd->rg)) {
-            errno = EBADF;
-            return -1;
-        }
+        int err;
+        int r = BRACKETED(accept(fd, sa, len), err);
+        if (r >= 0) return r;
+        if (err == EINTR) continue;
+        if (err != EAGAIN) return (int)fail(err);
+        if (!pd_wait(pd, &pd->rg)) return (int)fail(EBADF);
     }
 }
 
 int go_connect(int fd, const struct sockaddr *sa, socklen_t len) {
     struct poll_desc *pd = pd_get(fd);
     if (!pd) return connect(fd, sa, len);
-    int r = BRACKETED(connect(fd, sa, len));
-    if (r == 0 || (errno != EINPROGRESS && errno != EINTR)) return r;
+    int err;
+    int r = BRACKETED(connect(fd, sa, len), err);
+    if (r == 0) return 0;
+    if (err != EINPROGRESS && err != EINTR) return (int)fail(err);
     for (;;) {
-        if (!pd_wait(pd, &pd->wg)) {
-            errno = EBADF;
-            return -1;
-        }
-        int err = 0;
-        socklen_t elen = sizeof err;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0) return -1;
-        if (err == 0) {
-            /* A spurious edge (or a write-ready before connection): make
-             * sure we are really connected. */
-            struct sockaddr_storage peer;
-            socklen_t plen = sizeof peer;
-            if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) return 0;
-            if (errno != ENOTCONN) return -1;
-            continue;
-        }
-        errno = err;
-        return -1;
+        if (!pd_wait(pd, &pd->wg)) return (int)fail(EBADF);
+        int soerr = 0;
+        socklen_t elen = sizeof soerr;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &elen) < 0) return (int)fail(rt_errno());
+        if (soerr != 0) return (int)fail(soerr);
+        /* A spurious edge (or a write-ready before connection): make sure
+         * we are really connected. */
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) return 0;
+        if (rt_errno() != ENOTCONN) return (int)fail(rt_errno());
     }
 }
 

@@ -142,6 +142,9 @@ void rt_timers_move(struct rt_p *from, struct rt_p *to);
 bool rt_timers_any_can_wake(void);
 void rt_timer_p_init(struct rt_p *p);
 
+/* dump.c */
+void rt_install_sigquit(void);
+
 /* deadlock.c */
 void rt_check_dead(void);
 

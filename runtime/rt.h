@@ -141,6 +141,12 @@ static inline uint32_t rt_fastrandn(uint32_t n) {
     return (uint32_t)(((uint64_t)rt_fastrand() * n) >> 32);
 }
 
+/* ---- syscall.c: errno of the thread running now. Code that may have
+ * parked since its last look must use these: the compiler keeps errno's
+ * (per-thread) address across calls. ---- */
+int rt_errno(void);
+void rt_set_errno(int err);
+
 /* ---- time.c ---- */
 int64_t rt_nanotime(void);
 

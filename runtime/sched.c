@@ -1082,6 +1082,7 @@ void rt_init(void) {
     rt_stack_thread_init(&m0);
     RACE(race_init(&g1));
     atomic_store_explicit(&init_state, 2, memory_order_release);
+    rt_install_sigquit();
     rt_sysmon_start();
 }
 

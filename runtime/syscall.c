@@ -9,6 +9,18 @@
  * calls the goroutine must not use the runtime: its M holds no P. */
 #include "proc.h"
 
+#include <errno.h>
+
+__attribute__((noinline)) int rt_errno(void) {
+    __asm__ __volatile__("" ::: "memory");
+    return errno;
+}
+
+__attribute__((noinline)) void rt_set_errno(int err) {
+    __asm__ __volatile__("" ::: "memory");
+    errno = err;
+}
+
 void go_syscall_enter(void) {
     struct rt_m *m = rt_getm();
     struct rt_g *gp = m ? m->curg : NULL;
@@ -35,5 +47,9 @@ void go_syscall_exit(void) {
         atomic_store_explicit(&gp->status, G_RUNNING, memory_order_relaxed);
         return;
     }
+    /* The goroutine resumes on whichever thread picks it up: carry the
+     * call's errno over. */
+    int err = rt_errno();
     rt_syscall_exit_park(m, gp);
+    rt_set_errno(err);
 }
