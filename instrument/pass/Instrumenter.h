@@ -1,0 +1,65 @@
+//===- Instrumenter.h - the pieces of one function's instrumentation ------===//
+//
+// GoRacePass.cpp walks a function, decides what to instrument and then
+// calls the rewrites declared here: Accesses.cpp for plain memory accesses
+// (loads, stores, mem* and masked intrinsics), Atomics.cpp for atomic
+// operations. Every decision about what can race is taken, through
+// AccessFilter, before the first rewrite: inserted calls take addresses as
+// arguments and would otherwise make private objects look captured.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GORACE_INSTRUMENTER_H
+#define GORACE_INSTRUMENTER_H
+
+#include "RaceRuntime.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/IR/IntrinsicInst.h"
+
+namespace gorace {
+
+/// Answers "can an access through this address race at all?" for one
+/// function, caching the capture analysis of its local objects.
+class AccessFilter {
+public:
+  /// True when no other thread can reach the memory Addr points to: a
+  /// non-zero address space (segment-relative, GPU-local, ...), a
+  /// constant global, a global a profiling or coverage tool increments
+  /// without synchronisation by design, constant data reached through a
+  /// C++ vtable pointer, or a local object (alloca, byval argument) whose
+  /// address never escapes the function.
+  bool cannotRace(const llvm::Value *Addr);
+
+private:
+  bool isPrivateObject(const llvm::Value *Object);
+  llvm::DenseMap<const llvm::Value *, bool> PrivateObjects;
+};
+
+/// Inserts __gorace_readN/writeN or the _range call before a plain load or
+/// store.
+void instrumentLoadOrStore(llvm::Instruction *I, RaceRuntime &RT);
+
+/// A mem* intrinsic with, decided beforehand, which of its operands may
+/// race. MayRaceSource is false for memset.
+struct MemIntrinsicAccess {
+  llvm::MemIntrinsic *MI;
+  bool MayRaceDest;
+  bool MayRaceSource;
+};
+void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, RaceRuntime &RT);
+
+/// Checks each lane a masked load, store, gather or scatter really accesses.
+void instrumentMaskedAccess(llvm::IntrinsicInst *II, RaceRuntime &RT);
+
+/// Replaces an atomic load, store, atomicrmw, cmpxchg or fence by the
+/// detector's equivalent. Returns false, leaving I alone, for atomics the
+/// ABI cannot express (sizes other than 1..16 bytes, other address spaces).
+bool instrumentAtomic(llvm::Instruction *I, RaceRuntime &RT);
+
+/// The memory a load or store touches, in bytes (scalable vectors: the
+/// known minimum).
+uint64_t accessBytes(const llvm::Instruction *I);
+
+} // namespace gorace
+
+#endif
