@@ -45,6 +45,7 @@
  * close -> receive edge of the channel and the acquire load in go_ctx_err
  * are its observers. */
 #include "rt.h"
+#include "../detector/race.h"
 
 #include <stdlib.h>
 
@@ -335,7 +336,11 @@ go_chan *go_ctx_done(go_ctx *c) {
 
 int go_ctx_err(go_ctx *c) {
     go_ctx *cc = canceller(c);
-    return cc ? atomic_load_explicit(&cc->err, memory_order_acquire) : 0;
+    int err = cc ? atomic_load_explicit(&cc->err, memory_order_acquire) : 0;
+    /* Seeing the cause orders after the cancellation, as seeing Done
+     * closed does (the close released on the channel). */
+    if (err) RACE(race_acquire(cc->done));
+    return err;
 }
 
 void *go_ctx_value(go_ctx *c, const void *key) {

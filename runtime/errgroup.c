@@ -27,6 +27,7 @@
  * under the same lock, once active has reached zero, is the single acquire
  * point. */
 #include "rt.h"
+#include "../detector/race.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,7 @@ void go_errgroup_set_limit(go_errgroup *g, int n) {
 /* Runs as the last thing of each function's goroutine. */
 static void finish_job(struct eg_job *job, int err) {
     go_errgroup *g = job->g;
+    RACE(race_release(g));   /* the function's work -> Wait returning */
     if (err != 0) {
         rt_lock_acquire(&g->lock);
         bool first = !g->failed;
@@ -199,6 +201,7 @@ int go_errgroup_wait(go_errgroup *g) {
     }
     int err = g->failed ? g->err : 0;
     rt_lock_release(&g->lock);
+    RACE(race_acquire(g));
     go_ctx_cancel(g->ctx);
     return err;
 }
