@@ -1,0 +1,3 @@
+module goroutine/bench
+
+go 1.19
