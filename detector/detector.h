@@ -136,6 +136,10 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out);
 void *race_internal_alloc(size_t n);
 void race_internal_free(void *p);
 
+/* ---- leak.c ---- */
+void race_leaks_at_exit(void);
+size_t race_leaks(void);
+
 /* Current stack of rg with pc as frame #0 (leaf first). */
 int race_current_stack(struct race_g *rg, uintptr_t pc, uintptr_t *pcs, int max);
 

@@ -224,8 +224,12 @@ void race_goroutine_begins(struct rt_g *gp, uintptr_t trampoline_pc) {
 
 static void at_exit(void) {
     if (race_opts.atexit_sleep_ms > 0) usleep((useconds_t)race_opts.atexit_sleep_ms * 1000);
-    size_t n = race_reports();
-    if (!n) return;
+    race_leaks_at_exit();
+    size_t n = race_reports(), leaks = race_leaks();
+    if (!n && !leaks) return;
+    fflush(NULL);
+    if (leaks) rt_printf(2, "Found %zu leaked goroutine(s)\n", leaks);
+    if (!n) _exit(race_opts.exitcode);
     extern size_t race_unrestored_reports(void);
     size_t lost = race_unrestored_reports();
     fflush(NULL);

@@ -111,6 +111,7 @@ struct rt_g {
     struct rt_g *all_next;       /* rt_allgs chain */
     uint32_t hogs;               /* times sysmon saw it keep its P > 10 ms */
     void *race;                  /* detector state (race builds) */
+    bool leak_reported;          /* the leak finder has named it */
     void *asan_fake_stack;       /* ASan fiber bookkeeping */
 };
 

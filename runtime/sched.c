@@ -755,6 +755,7 @@ _Noreturn void go_exit(void) {
     struct rt_g *gp = m ? m->curg : NULL;
     if (!gp) rt_fatal("go_exit called outside a goroutine");
     RACE(race_go_end(gp));
+    gp->leak_reported = false;
     free((void *)gp->name);
     gp->name = NULL;
     gp->m = NULL;
