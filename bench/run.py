@@ -6,8 +6,8 @@ Every benchmark program prints "NAME VALUE UNIT" lines; a result is keyed
 by (NAME, UNIT), so a C program and its Go twin are paired line by line.
 Each round runs every workload once per side, C first and Go right after,
 so slow drifts of the machine (thermal, noisy neighbours) hit both sides
-alike; the table shows each side's median over the rounds and its spread
-((max - min) / median).
+alike; the table shows each side's median over the rounds (or, with
+--stat min, its best round) and its spread ((max - min) / median).
 
 A variant is one way to build both sides: "plain" is the CMake build of
 bench/*.c against libgoroutine and `go build`; "race" is every bench/*.c
@@ -16,7 +16,8 @@ variant gets its own table; the targets apply to the plain build. A side
 that cannot be built or run is shown as missing, never estimated.
 
 --quick runs every benchmark once with tiny sizes: a smoke run that checks
-they build and work; its numbers mean nothing and it asserts none.
+they build and work; its numbers mean nothing and it judges none. The exit
+status is 1 whenever a program failed to build or run, in any mode.
 """
 
 import argparse
@@ -43,7 +44,11 @@ WORKLOADS = [
     ("mutex_contended", "MutexContended"),
     ("memory_heavy", "MemoryHeavy"),
     ("parked", "Parked"),
+    ("echo", "Echo"),
 ]
+
+# Units where more is better; every other ratio ours/Go is better low.
+HIGHER_IS_BETTER = {"msg/s"}
 
 # Parked's target is a memory figure that varies by about 1% between
 # rounds, while one round of it (a million goroutines per side) costs tens
@@ -217,7 +222,8 @@ def table(variant, keys, ours, go, with_targets, stat):
         o_med, o_spread = summarize(ours.get(key, []), stat)
         g_med, g_spread = summarize(go.get(key, []), stat)
         ratio = o_med / g_med if o_med is not None and g_med else None
-        row = [key[0], key[1], fmt_value(o_med),
+        unit = key[1] + (" (more is better)" if key[1] in HIGHER_IS_BETTER else "")
+        row = [key[0], unit, fmt_value(o_med),
                "—" if o_spread is None else f"{o_spread * 100:.0f}%",
                fmt_value(g_med),
                "—" if g_spread is None else f"{g_spread * 100:.0f}%",
