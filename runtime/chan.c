@@ -40,21 +40,27 @@ void rt_chan_block_forever(enum rt_wait_reason reason) {
         rt_park(commit_nothing, NULL, reason, NULL);
 }
 
-/* The header fills whole cache lines (see chan.h), so the buffer starts on
- * a line of its own. */
+/* A buffered channel's buffer starts on a cache line of its own (see
+ * chan.h). */
 go_chan *go_chan_make(size_t elem_size, size_t cap) {
     size_t room = SIZE_MAX - sizeof(go_chan) - RT_CACHE_LINE;
     if (elem_size != 0 && cap > room / elem_size)
         rt_panic("makechan: size out of range");
-    size_t size = sizeof(go_chan) + elem_size * cap;
-    size = (size + RT_CACHE_LINE - 1) & ~(size_t)(RT_CACHE_LINE - 1);
-    go_chan *c = aligned_alloc(RT_CACHE_LINE, size);
+    size_t buf = elem_size * cap, header = sizeof(go_chan);
+    go_chan *c;
+    if (buf == 0) {
+        c = malloc(header);
+    } else {
+        header = (header + RT_CACHE_LINE - 1) & ~(size_t)(RT_CACHE_LINE - 1);
+        size_t size = (header + buf + RT_CACHE_LINE - 1) & ~(size_t)(RT_CACHE_LINE - 1);
+        c = aligned_alloc(RT_CACHE_LINE, size);
+    }
     if (c == NULL)
         rt_fatal("out of memory allocating a channel");
     *c = (go_chan){0};
     c->elem_size = elem_size;
     c->cap = cap;
-    c->buf = (unsigned char *)(c + 1);
+    c->buf = (unsigned char *)c + header;
     return c;
 }
 

@@ -50,11 +50,13 @@ typedef struct {
     rt_waiter *first, *last;
 } rt_waitq;
 
-/* Cache-line aligned: everything a send or receive writes (lock, count, an
- * index) shares the first line, and the buffer that follows the header
- * starts on a line of its own. */
+/* Everything a send or receive writes (lock, count, an index) shares the
+ * first cache line. Buffered channels are cache-line aligned, with the
+ * buffer on lines of its own; unbuffered ones are a plain 88-byte block,
+ * because a million goroutines parked on their own channels is a pattern
+ * where every byte counts. */
 struct go_chan {
-    _Alignas(RT_CACHE_LINE) rt_lock lock;
+    rt_lock lock;
     uint32_t closed;
     size_t count;         /* elements in the buffer */
     size_t cap;
