@@ -95,7 +95,7 @@ static uint32_t rset_new(void) {
         if (nrsets + 1 >= rsets_cap) {
             uint32_t cap = rsets_cap ? 2 * rsets_cap : 1024;
             struct rset **grown = race_internal_alloc(cap * sizeof *grown);
-            if (rsets) memcpy(grown, rsets, nrsets * sizeof *grown);
+            if (rsets) memcpy(grown, rsets, (nrsets + 1) * sizeof *grown);
             /* Old array stays valid for readers holding a stripe lock. */
             rsets = grown;
             rsets_cap = cap;
