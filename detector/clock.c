@@ -7,11 +7,13 @@ static uint64_t fresh_id(void) {
     return (uint64_t)rt_fastrand() << 32 | rt_fastrand() | 1;
 }
 
-static struct vc_array *array_new(uint32_t len) {
-    uint32_t cap = len < 8 ? 8 : len;
+static struct vc_array *array_new(uint32_t len, uint32_t cap) {
+    if (cap < len) cap = len;
+    if (cap < 8) cap = 8;
     struct vc_array *a = race_internal_alloc(sizeof *a + (size_t)cap * sizeof(uint64_t));
     atomic_store_explicit(&a->refs, 1, memory_order_relaxed);
     a->len = len;
+    a->cap = cap;
     a->id = fresh_id();
     a->covers = 0;
     memset(a->c, 0, (size_t)len * sizeof(uint64_t));
@@ -32,11 +34,15 @@ static void materialize(struct vclock *v, uint32_t len) {
         if (v->over_slot[i] + 1 > need) need = v->over_slot[i] + 1;
     if (len > need) need = len;
     struct vc_array *a;
-    if (old && atomic_load_explicit(&old->refs, memory_order_acquire) == 1 && need <= old->len) {
+    if (old && atomic_load_explicit(&old->refs, memory_order_acquire) == 1 && need <= old->cap) {
         a = old;
         a->id = fresh_id();
+        if (need > a->len) {
+            memset(a->c + a->len, 0, (size_t)(need - a->len) * sizeof(uint64_t));
+            a->len = need;
+        }
     } else {
-        a = array_new(need);
+        a = array_new(need, old && need > old->len ? 2 * need : need);
         if (old) {
             memcpy(a->c, old->c, (size_t)old->len * sizeof(uint64_t));
             a->covers = old->id;
@@ -80,6 +86,10 @@ void vc_join(struct vclock *dst, const struct vclock *src) {
         }
     }
     for (uint32_t i = 0; i < src->n_over; i++) vc_raise(dst, src->over_slot[i], src->over_val[i]);
+}
+
+void vc_compact(struct vclock *v) {
+    if (v->n_over) materialize(v, 0);
 }
 
 void vc_copy(struct vclock *dst, const struct vclock *src) {

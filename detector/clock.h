@@ -21,6 +21,7 @@
 struct vc_array {
     _Atomic uint32_t refs;
     uint32_t len;
+    uint32_t cap;        /* grows geometrically: joins of new slots stay O(1) */
     uint64_t id;
     uint64_t covers;     /* id of an array this one is known to cover */
     uint64_t c[];
@@ -42,6 +43,8 @@ static inline uint64_t vc_get(const struct vclock *v, uint32_t slot) {
 void vc_raise(struct vclock *v, uint32_t slot, uint64_t val);
 void vc_join(struct vclock *dst, const struct vclock *src);
 void vc_copy(struct vclock *dst, const struct vclock *src);
+/* Fold the overrides into the array, so copies of v have room for theirs. */
+void vc_compact(struct vclock *v);
 void vc_clear(struct vclock *v);
 
 #pragma GCC visibility pop

@@ -94,7 +94,7 @@ struct race_occupant {
     uint64_t from_epoch;
     bool finished;
     int depth;
-    uintptr_t create_pcs[16];
+    uintptr_t create_pcs[8];
 };
 /* The goroutine that ran in slot at epoch; false if forgotten. */
 bool race_slot_occupant(uint32_t slot, uint64_t epoch, struct race_occupant *out);

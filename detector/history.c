@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-enum { HIST_STACK = 16, FIRST_PART_EVENTS = 96, PART_EVENTS = 4096, SLOT_BUDGET = 64 << 10 };
+enum { HIST_STACK = 16, FIRST_PART_EVENTS = 32, PART_EVENTS = 4096, SLOT_BUDGET = 64 << 10 };
 
 struct hist_part {
     struct hist_part *next;      /* older */

@@ -188,6 +188,9 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     uintptr_t pcs[16];
     int n = 0;
     if (p) {
+        /* Children share the parent's array: keep the parent's overrides
+         * folded so each child's own one fits without copying the array. */
+        if (p->vc.n_over >= VC_OVERRIDES) vc_compact(&p->vc);
         vc_copy(&rg->vc, &p->vc);
         vc_raise(&rg->vc, p->slot, p->epoch);
         n = race_current_stack(p, child->create_pcs[0], pcs, 16);

@@ -87,7 +87,7 @@ void race_slot_occupy(struct race_g *rg, const uintptr_t *create_pcs, int depth)
     o->goid = rg->goid;
     o->from_epoch = rg->epoch;
     o->finished = false;
-    if (depth > 16) depth = 16;
+    if (depth > 8) depth = 8;
     o->depth = depth;
     memcpy(o->create_pcs, create_pcs, (size_t)depth * sizeof *create_pcs);
     rt_lock_release(&rs->lock);

@@ -6,7 +6,7 @@
 
 #pragma GCC visibility push(hidden)
 
-enum { SLOT_OCCUPANTS = 4 };
+enum { SLOT_OCCUPANTS = 2 };
 
 struct hist_part;
 
