@@ -32,7 +32,6 @@ struct rt_p {
     /* sysmon.c's view of this P at its last look */
     uint32_t sysmon_tick;
     int64_t sysmon_when;
-    uint64_t goid_next, goid_end;          /* batch of goroutine ids */
     struct rt_g *gfree;                     /* dead Gs with default stacks */
     int ngfree;
     _Alignas(RT_CACHE_LINE) _Atomic uint32_t runq_head;
