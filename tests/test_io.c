@@ -687,7 +687,9 @@ static void test_io_while_busy(void) {
     int saved = go_maxprocs(1);
     int p[2];
     CU_ASSERT_FATAL(pipe2(p, O_CLOEXEC) == 0);
-    atomic_bool stop = false;
+    /* Static: the spinner may still be running when this case returns. */
+    static atomic_bool stop;
+    atomic_store(&stop, false);
     reader_state r = {.fd = p[0]};
     uint64_t id = go_spawn(read_once, &r);
     go_spawn(spin_yielding, &stop);
