@@ -75,7 +75,10 @@
 #include "RaceRuntime.h"
 #include "llvm_compat.h"
 
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Analysis/ScalarEvolution.h"
 #include "llvm/IR/DebugInfoMetadata.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
@@ -134,14 +137,14 @@ enum class Coverage {
 /// rewrite (see Instrumenter.h for why in that order).
 class FunctionInstrumenter {
 public:
-  FunctionInstrumenter(Function &F, RaceRuntime &RT, bool CheckAccesses)
-      : F(F), RT(RT), CheckAccesses(CheckAccesses),
+  FunctionInstrumenter(Function &F, RaceRuntime &RT, bool CheckAccesses, LoopRanges &Loops)
+      : F(F), RT(RT), CheckAccesses(CheckAccesses), Loops(Loops),
         NoSanitizeKind(F.getContext().getMDKindID("nosanitize")) {}
 
   void run() {
     for (BasicBlock &BB : F)
       collect(BB);
-    for (Instruction *I : Accesses)
+    for (Instruction *I : Loops.takeOver(Accesses, RT))
       instrumentLoadOrStore(I, RT);
     for (const MemIntrinsicAccess &Access : MemIntrinsics)
       instrumentMemIntrinsic(Access, RT);
@@ -191,11 +194,13 @@ private:
     for (Instruction *I : reverse(Window)) {
       Value *Addr = getLoadStorePointerOperand(I);
       uint64_t Bytes = accessBytes(I);
+      // The same address through different casts is the same address.
+      Value *Location = Addr->stripPointerCasts();
       if (isa<StoreInst>(I)) {
-        uint64_t &Written = WrittenLater[Addr];
+        uint64_t &Written = WrittenLater[Location];
         Written = std::max(Written, Bytes);
       } else {
-        auto Later = WrittenLater.find(Addr);
+        auto Later = WrittenLater.find(Location);
         if (Later != WrittenLater.end() && Later->second >= Bytes)
           continue;
         if (I->hasMetadata(LLVMContext::MD_invariant_load))
@@ -264,6 +269,7 @@ private:
   Function &F;
   RaceRuntime &RT;
   bool CheckAccesses;
+  LoopRanges &Loops;
   unsigned NoSanitizeKind; // !nosanitize: another instrumentation's own access
   AccessFilter Filter;
   bool HasCalls = false;
@@ -285,7 +291,8 @@ Coverage coverage(const Function &F, bool ModuleUsesSanitizeThread) {
 
 } // namespace
 
-PreservedAnalyses GoRacePass::run(Module &M, ModuleAnalysisManager &) {
+PreservedAnalyses GoRacePass::run(Module &M, ModuleAnalysisManager &MAM) {
+  FunctionAnalysisManager &FAM = MAM.getResult<FunctionAnalysisManagerModuleProxy>(M).getManager();
   // TSan's module constructor calls __tsan_init: compiled with
   // -fsanitize=thread even when every function opted out.
   bool ModuleUsesSanitizeThread = M.getFunction("__tsan_init") != nullptr;
@@ -300,7 +307,10 @@ PreservedAnalyses GoRacePass::run(Module &M, ModuleAnalysisManager &) {
     Coverage C = coverage(F, ModuleUsesSanitizeThread);
     if (C == Coverage::None)
       continue;
-    FunctionInstrumenter(F, RT, C == Coverage::Full).run();
+    LoopRanges Loops(F, FAM.getResult<LoopAnalysis>(F), FAM.getResult<DominatorTreeAnalysis>(F),
+                     FAM.getResult<ScalarEvolutionAnalysis>(F));
+    FunctionInstrumenter(F, RT, C == Coverage::Full, Loops).run();
+    FAM.invalidate(F, PreservedAnalyses::none());
     F.addFnAttr(InstrumentedAttr);
     Changed = true;
   }

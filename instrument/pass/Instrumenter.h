@@ -14,7 +14,13 @@
 #include "RaceRuntime.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/IntrinsicInst.h"
+#include "llvm/Transforms/Utils/ScalarEvolutionExpander.h"
+
 
 namespace gorace {
 
@@ -55,6 +61,49 @@ void instrumentMaskedAccess(llvm::IntrinsicInst *II, RaceRuntime &RT);
 /// detector's equivalent. Returns false, leaving I alone, for atomics the
 /// ABI cannot express (sizes other than 1..16 bytes, other address spaces).
 bool instrumentAtomic(llvm::Instruction *I, RaceRuntime &RT);
+
+/// Plain accesses in loops that walk memory contiguously, checked once per
+/// loop as a range in the preheader (LoopRanges.cpp says when that is
+/// exact).
+class LoopRanges {
+public:
+  LoopRanges(llvm::Function &F, llvm::LoopInfo &LI, llvm::DominatorTree &DT,
+             llvm::ScalarEvolution &SE);
+  /// Inserts range checks in loop preheaders for the accesses it can take
+  /// over and returns the others, which need checks of their own.
+  llvm::SmallVector<llvm::Instruction *, 32>
+  takeOver(llvm::ArrayRef<llvm::Instruction *> Accesses, RaceRuntime &RT);
+
+private:
+  struct Member {
+    llvm::Instruction *I;
+    int64_t Offset; // of its first address from the group's start
+    uint64_t Bytes;
+    bool IsWrite;
+  };
+  /// Accesses of one loop advancing by one stride from nearby starts.
+  struct Group {
+    llvm::Loop *L;
+    const llvm::SCEV *Start;
+    int64_t Stride;
+    llvm::SmallVector<Member, 4> Members;
+  };
+  bool isQuietLoop(llvm::Loop *L);
+  llvm::BasicBlock *preheader(llvm::Loop *L);
+  bool add(llvm::Instruction *I);
+  static bool hull(const Group &G, llvm::function_ref<bool(const Member &)> Want, int64_t &Low,
+                   int64_t &High);
+  void emitRange(const Group &G, int64_t Low, int64_t High, bool IsWrite,
+                 llvm::Instruction *Representative, RaceRuntime &RT);
+
+  llvm::Function &F;
+  llvm::LoopInfo &LI;
+  llvm::DominatorTree &DT;
+  llvm::ScalarEvolution &SE;
+  llvm::SCEVExpander Expander;
+  llvm::DenseMap<llvm::Loop *, bool> QuietLoops;
+  llvm::SmallVector<Group, 8> Groups;
+};
 
 /// The memory a load or store touches, in bytes (scalable vectors: the
 /// known minimum).

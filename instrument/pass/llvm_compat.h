@@ -17,6 +17,7 @@
 //     is public from LLVM 15; LLVM 14 gets a local equivalent covering its
 //     operations.
 //   - memset.inline exists from LLVM 15.
+//   - isSafeToExpandAt became a member of SCEVExpander in LLVM 15.
 //   - The masked load/store/gather/scatter intrinsics carried their
 //     alignment as an operand until LLVM 22, which made it an attribute of
 //     the pointer argument (shifting the mask operand).
@@ -35,6 +36,7 @@
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Intrinsics.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/ScalarEvolutionExpander.h"
 #if LLVM_VERSION_MAJOR >= 15
 #include "llvm/Transforms/Utils/LowerAtomic.h"
 #endif
@@ -170,6 +172,17 @@ inline bool maskedAccess(llvm::IntrinsicInst *II, MaskedAccess &Out) {
   }
 #endif
   return true;
+}
+
+/// Whether Expander can compute S at At without trapping or reading what
+/// is not yet defined there.
+inline bool isSafeToExpandAt(llvm::SCEVExpander &Expander, const llvm::SCEV *S,
+                             const llvm::Instruction *At, llvm::ScalarEvolution &SE) {
+#if LLVM_VERSION_MAJOR >= 15
+  return Expander.isSafeToExpandAt(S, At);
+#else
+  return llvm::isSafeToExpandAt(S, At, SE);
+#endif
 }
 
 } // namespace compat
