@@ -21,6 +21,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <link.h>
 #include <elfutils/libdwfl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,13 +199,44 @@ int rt_symbolize(uintptr_t pc, struct rt_frame *out, int max) {
     return n;
 }
 
+struct segment_query {
+    uintptr_t addr;
+    uintptr_t segment_start;
+};
+
+static int find_segment(struct dl_phdr_info *info, size_t size, void *arg) {
+    struct segment_query *q = arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && q->addr - start < ph->p_memsz) {
+            q->segment_start = start;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The module whose data segment holds addr. The zero-filled tail of a
+ * segment (the .bss beyond the file's last page) is an anonymous mapping
+ * that /proc/self/maps does not attribute to any file, so large
+ * uninitialised globals are found through the segment's start, which is
+ * mapped from the file. */
+static Dwfl_Module *data_module(uintptr_t addr) {
+    Dwfl_Module *mod = dwfl_addrmodule(dwfl, addr);
+    if (mod) return mod;
+    struct segment_query q = {addr, 0};
+    if (!dl_iterate_phdr(find_segment, &q)) return NULL;
+    return dwfl_addrmodule(dwfl, q.segment_start);
+}
+
 bool rt_symbolize_data(uintptr_t addr, struct rt_data_symbol *out) {
     if (sym_busy) return false;
     sym_busy = true;
     rt_lock_acquire(&sym_lock);
     bool found = false;
     if (!dwfl) report_modules();
-    Dwfl_Module *mod = dwfl ? dwfl_addrmodule(dwfl, addr) : NULL;
+    Dwfl_Module *mod = dwfl ? data_module(addr) : NULL;
     if (mod) {
         GElf_Off off;
         GElf_Sym sym;

@@ -20,7 +20,7 @@ static const driver_config full = {"/clang", "/inc", "/lib", "/p.so"};
     "-DGOROUTINE_RACE=1 -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer "        \
     "-fsanitize=thread -fno-sanitize-thread-memory-access "                           \
     "-fno-sanitize-thread-func-entry-exit -fno-sanitize-thread-atomics "              \
-    "-fno-sanitize-link-runtime"
+    "-fno-sanitize-link-runtime -mllvm -enable-interleaved-mem-accesses=0"
 #define RACE_COMPILE "-I/inc -fpass-plugin=/p.so -g " RACE_CODEGEN
 #define RACE_COMPILE_NO_G "-I/inc -fpass-plugin=/p.so " RACE_CODEGEN
 

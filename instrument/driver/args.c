@@ -48,6 +48,11 @@ static const char *const race_codegen_flags[] = {
     /* A command that compiles and links must not link TSan's runtime: the
      * race runtime is the only one. */
     "-fno-sanitize-link-runtime",
+    /* The loop vectoriser reads a strided field (a[i].x) as whole vectors
+     * that include the fields between (a[i].y) and discards those lanes:
+     * harmless in LLVM's memory model, but a read of memory the program
+     * never reads, which another goroutine may be writing - a false race. */
+    "-mllvm", "-enable-interleaved-mem-accesses=0",
 };
 
 /* What the runtime archive needs, in link order after it: libunwind and
