@@ -7,7 +7,9 @@ static uint64_t fresh_id(void) {
     return (uint64_t)rt_fastrand() << 32 | rt_fastrand() | 1;
 }
 
-static struct vc_array *array_new(uint32_t len, uint32_t cap) {
+/* A private array of len entries, the first from copies of those of from
+ * (if any), the rest zero. */
+static struct vc_array *array_new(uint32_t len, uint32_t cap, const struct vc_array *from) {
     if (cap < len) cap = len;
     if (cap < 8) cap = 8;
     struct vc_array *a = race_internal_alloc(sizeof *a + (size_t)cap * sizeof(uint64_t));
@@ -15,8 +17,10 @@ static struct vc_array *array_new(uint32_t len, uint32_t cap) {
     a->len = len;
     a->cap = cap;
     a->id = fresh_id();
-    a->covers = 0;
-    memset(a->c, 0, (size_t)len * sizeof(uint64_t));
+    a->covers = from ? from->id : 0;
+    uint32_t copied = from ? from->len : 0;
+    if (from) memcpy(a->c, from->c, (size_t)copied * sizeof(uint64_t));
+    memset(a->c + copied, 0, (size_t)(len - copied) * sizeof(uint64_t));
     return a;
 }
 
@@ -42,12 +46,8 @@ static void materialize(struct vclock *v, uint32_t len) {
             a->len = need;
         }
     } else {
-        a = array_new(need, old && need > old->len ? 2 * need : need);
-        if (old) {
-            memcpy(a->c, old->c, (size_t)old->len * sizeof(uint64_t));
-            a->covers = old->id;
-            array_unref(old);
-        }
+        a = array_new(need, old && need > old->len ? 2 * need : need, old);
+        array_unref(old);
     }
     for (uint32_t i = 0; i < v->n_over; i++)
         if (v->over_val[i] > a->c[v->over_slot[i]]) a->c[v->over_slot[i]] = v->over_val[i];
@@ -55,20 +55,9 @@ static void materialize(struct vclock *v, uint32_t len) {
     v->arr = a;
 }
 
-void vc_raise(struct vclock *v, uint32_t slot, uint64_t val) {
-    for (uint32_t i = 0; i < v->n_over; i++)
-        if (v->over_slot[i] == slot) {
-            if (val > v->over_val[i]) v->over_val[i] = val;
-            return;
-        }
-    if (v->arr && slot < v->arr->len && v->arr->c[slot] >= val) return;
-    if (v->n_over < VC_OVERRIDES) {
-        v->over_slot[v->n_over] = slot;
-        v->over_val[v->n_over++] = val;
-        return;
-    }
+void vc_raise_spill(struct vclock *v, uint32_t slot, uint64_t val) {
     materialize(v, slot + 1);
-    v->arr->c[slot] = val;
+    if (val > v->arr->c[slot]) v->arr->c[slot] = val;
 }
 
 void vc_join(struct vclock *dst, const struct vclock *src) {
@@ -94,9 +83,19 @@ void vc_compact(struct vclock *v) {
 
 void vc_copy(struct vclock *dst, const struct vclock *src) {
     if (dst == src) return;
-    if (src->arr) atomic_fetch_add_explicit(&src->arr->refs, 1, memory_order_relaxed);
-    array_unref(dst->arr);
+    /* Two goroutines handing clocks back and forth usually share the
+     * array already: then no reference changes hands. */
+    if (src->arr != dst->arr) {
+        if (src->arr) atomic_fetch_add_explicit(&src->arr->refs, 1, memory_order_relaxed);
+        array_unref(dst->arr);
+    }
     *dst = *src;
+}
+
+void vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch) {
+    if (src->n_over >= VC_OVERRIDES) vc_compact(src);
+    vc_copy(dst, src);
+    vc_raise(dst, slot, epoch);
 }
 
 void vc_clear(struct vclock *v) {

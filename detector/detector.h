@@ -5,11 +5,11 @@
  * calls, returns) in an epoch; shadow memory keeps, per 8 bytes, the last
  * write and the last read as (slot, epoch, byte mask) words, and a read set
  * only while reads are truly shared. Slots are recycled only when that is
- * sound (the spawning goroutine already knows the previous occupant's final
- * epoch), so there is no cap on goroutines and no global reset. Vector
- * clocks share their arrays copy-on-write, which makes a spawn O(1). Each
- * slot keeps a bounded event history from which the stack of any recent
- * access is rebuilt for reports. */
+ * sound (the spawning goroutine already knows every access the previous
+ * occupants recorded), so there is no cap on goroutines and no global
+ * reset. Vector clocks share their arrays copy-on-write, which makes a
+ * spawn O(1). Each slot keeps a bounded event history from which the stack
+ * of any recent access is rebuilt for reports. */
 #ifndef GOROUTINE_DETECTOR_H
 #define GOROUTINE_DETECTOR_H
 
@@ -40,6 +40,12 @@ static inline bool sh_atomic(uint64_t s) { return s & SH_ATOMIC; }
 struct race_g {
     uint32_t slot;
     uint64_t epoch;            /* own clock; the vc's own entry may lag */
+    uint64_t segment_start;    /* first epoch after the last release */
+    /* The last range checked in this segment (shadow.c): checking it, or
+     * a part of it, again in the same segment records nothing new. */
+    uintptr_t range_lo, range_hi;
+    uint64_t range_segment;
+    bool range_write;
     struct vclock vc;
     int ignore;                /* go_race_disable nesting */
     uint64_t goid;
@@ -47,6 +53,9 @@ struct race_g {
     int depth, stack_cap;
     uint64_t *hpos, *hend;     /* current history part */
     struct rt_g *g;
+    /* The deepest point of its own stack the goroutine was seen at
+     * (interface.c): nothing below it has shadow to clear at exit. */
+    uintptr_t stack_low;
 };
 
 /* The goroutine running on this thread, NULL outside goroutines; kept up
@@ -70,12 +79,22 @@ extern struct race_options race_opts;
 bool race_parse_options(const char *text, struct race_options *out, char *err, size_t errlen);
 
 /* ---- history.c: per-slot event history ---- */
-enum { EV_ACCESS = 0, EV_ENTRY = 1, EV_EXIT = 2 };
+enum { EV_ACCESS = 0, EV_ENTRY = 1, EV_EXIT = 2, EV_START = 3 };
 /* Append an event for rg at its current epoch (after the tick). */
 void race_history_new_part(struct race_g *rg);
 static inline void race_history_add(struct race_g *rg, uintptr_t pc, unsigned kind) {
     if (RT_UNLIKELY(rg->hpos == rg->hend)) race_history_new_part(rg);
     *rg->hpos++ = (uint64_t)pc << 2 | kind;
+}
+/* rg's current epoch was just published (a release, a spawn): later
+ * accesses must not be covered by it, so they get a new epoch, which also
+ * starts a new segment. Within a segment nobody can know of one access
+ * without knowing of all: shadow.c keeps the segment's first record of a
+ * word instead of rewriting it on every access. */
+static inline void race_end_segment(struct race_g *rg) {
+    rg->epoch++;
+    race_history_add(rg, 0, EV_ACCESS);
+    rg->segment_start = rg->epoch;
 }
 /* Rebuild the stack (leaf first) of slot's event at epoch; returns the
  * number of pcs, 0 when the history no longer holds it. */
@@ -85,7 +104,7 @@ void race_history_init(void);
 
 /* ---- slot.c: slots and who ran in them ---- */
 uint32_t race_slot_alloc(struct race_g *parent, uint64_t *start_epoch);
-void race_slot_free(uint32_t slot, uint64_t final_epoch);
+void race_slot_free(struct race_g *rg);
 /* Record rg as the slot's occupant from its current epoch, with its
  * creation stack. */
 void race_slot_occupy(struct race_g *rg, const uintptr_t *create_pcs, int depth);

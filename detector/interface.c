@@ -23,6 +23,18 @@ int race_current_stack(struct race_g *rg, uintptr_t pc, uintptr_t *pcs, int max)
     return n;
 }
 
+/* A goroutine's stack is reused by later goroutines, so race_go_end clears
+ * the shadow of the part it used, which lies above the deepest point the
+ * goroutine was seen at: every instrumented function reports its entry
+ * from below its own frame, and the runtime's and the annotations'
+ * accesses, which may come from uninstrumented frames, report from below
+ * those. (Missed: a variable-length array below its function's entry that
+ * only that function accesses, and only after its last instrumented call.) */
+static inline void note_stack_depth(struct race_g *rg) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (sp < rg->stack_low) rg->stack_low = sp;
+}
+
 static void push_frame(struct race_g *rg, uintptr_t pc) {
     if (RT_UNLIKELY(rg->depth == rg->stack_cap)) {
         int cap = rg->stack_cap ? 2 * rg->stack_cap : 16;
@@ -65,6 +77,7 @@ void __gorace_write_range(void *a, size_t n) {
 void __gorace_func_entry(void *caller_pc) {
     struct race_g *rg = race_cur;
     if (!rg) return;
+    note_stack_depth(rg);
     rg->epoch++;
     race_history_add(rg, (uintptr_t)caller_pc, EV_ENTRY);
     push_frame(rg, (uintptr_t)caller_pc);
@@ -121,11 +134,13 @@ void go_race_release(const void *addr) {
 
 void go_race_read_range(const void *p, size_t n) {
     struct race_g *rg = race_cur;
+    if (rg) note_stack_depth(rg);
     if (rg && !rg->ignore) race_access_range(rg, (uintptr_t)p, n, false, CALLER_PC);
 }
 
 void go_race_write_range(const void *p, size_t n) {
     struct race_g *rg = race_cur;
+    if (rg) note_stack_depth(rg);
     if (rg && !rg->ignore) race_access_range(rg, (uintptr_t)p, n, true, CALLER_PC);
 }
 
@@ -161,12 +176,19 @@ void race_release_g(struct rt_g *gp, const void *addr) {
 
 void race_read_range_pc(const void *p, size_t n, uintptr_t pc) {
     struct race_g *rg = race_cur;
+    if (rg) note_stack_depth(rg);
     if (rg && !rg->ignore && n) race_access_range(rg, (uintptr_t)p, n, false, pc);
 }
 
 void race_write_range_pc(const void *p, size_t n, uintptr_t pc) {
     struct race_g *rg = race_cur;
+    if (rg) note_stack_depth(rg);
     if (rg && !rg->ignore && n) race_access_range(rg, (uintptr_t)p, n, true, pc);
+}
+
+void race_atomic_update_pc(const void *p, size_t n, uintptr_t pc) {
+    struct race_g *rg = race_cur;
+    if (rg && !rg->ignore && n) race_access(rg, (uintptr_t)p, n, true, true, pc);
 }
 
 bool race_coin(void) { return rt_fastrand() & 1; }
@@ -183,31 +205,34 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     rg->goid = child->id;
     rg->ignore = 0;
     rg->depth = 0;
+    rg->stack_low = (uintptr_t)child->stack_hi;
     rg->slot = race_slot_alloc(p, &rg->epoch);
     vc_clear(&rg->vc);
     uintptr_t pcs[16];
     int n = 0;
     if (p) {
-        /* Children share the parent's array: keep the parent's overrides
-         * folded so each child's own one fits without copying the array. */
-        if (p->vc.n_over >= VC_OVERRIDES) vc_compact(&p->vc);
-        vc_copy(&rg->vc, &p->vc);
-        vc_raise(&rg->vc, p->slot, p->epoch);
+        note_stack_depth(p);   /* the child may be handed the parent's frames */
+        vc_publish(&rg->vc, &p->vc, p->slot, p->epoch);
         n = race_current_stack(p, child->create_pcs[0], pcs, 16);
     }
     race_history_start_goroutine(rg);
     race_slot_occupy(rg, pcs, n);
-    if (p) {
-        /* The parent's later accesses are not before the child's start. */
-        p->epoch++;
-        race_history_add(p, 0, EV_ACCESS);
-    }
+    rg->segment_start = rg->epoch;
+    rg->range_hi = 0;
+    /* The parent's later accesses are not before the child's start. */
+    if (p) race_end_segment(p);
 }
 
 void race_go_end(struct rt_g *gp) {
     struct race_g *rg = gp->race;
     if (!rg || !rg->slot) return;
-    race_slot_free(rg->slot, rg->epoch);
+    /* The next goroutine on this stack must not meet these accesses. */
+    if (gp->stack) {
+        uintptr_t lo = (uintptr_t)gp->stack_lo, hi = (uintptr_t)gp->stack_hi;
+        uintptr_t used = rg->stack_low > lo ? rg->stack_low : lo;
+        if (used < hi) race_shadow_clear(used, hi - used);
+    }
+    race_slot_free(rg);
     rg->slot = 0;
     vc_clear(&rg->vc);
     if (race_cur == rg) race_cur = NULL;

@@ -34,12 +34,18 @@ void race_release_acquire(const void *addr);/* buffered-channel slot */
  * by a sender that copied into it, for instance). */
 void race_acquire_g(struct rt_g *gp, const void *addr);
 void race_release_g(struct rt_g *gp, const void *addr);
+/* An unbuffered channel hand-off between the current goroutine and the
+ * parked gp: each sees everything the other did before it (handoff.c). */
+void race_handoff_g(struct rt_g *gp);
 
 /* Accesses the runtime makes on the user's behalf (channel elements,
  * go_read buffers), attributed to the calling goroutine at pc. */
 void race_read_range_pc(const void *p, size_t n, uintptr_t pc);
 void race_write_range_pc(const void *p, size_t n, uintptr_t pc);
 /* A close is a write on the channel itself, a send a read of it. */
+/* An atomic read-modify-write of n bytes at p (a mutex's state word):
+ * races only with plain accesses, such as overwriting a locked mutex. */
+void race_atomic_update_pc(const void *p, size_t n, uintptr_t pc);
 
 /* Run-time choice randomisation, so tests can't rely on one interleaving. */
 bool race_coin(void);

@@ -72,31 +72,46 @@ static const char *stripped(const char *file) {
     return file;
 }
 
-/* ---- text ---- */
+/* ---- which frames a report shows ---- */
 
-static void text_frames(const uintptr_t *pcs, int n) {
+/* Prints the index-th shown frame; pc is the stack entry it came from
+ * (several inlined frames share one). */
+typedef void frame_printer(const struct rt_frame *fr, uintptr_t pc, int index);
+
+/* Walk the stack pcs (leaf first) frame by frame, inlined ones included,
+ * and pass to print the frames a report shows, in the text and the JSON
+ * format alike: the runtime's own frames between a goroutine's entry
+ * trampoline and its function (rt_*) say nothing to the user, and libc's
+ * start-up below main is not the program's. */
+static void show_frames(const uintptr_t *pcs, int n, frame_printer *print) {
     int index = 0;
     for (int i = 0; i < n; i++) {
         struct rt_frame fr[RT_MAX_INLINE];
         int k = rt_symbolize(pcs[i], fr, RT_MAX_INLINE);
         for (int j = 0; j < k; j++) {
             const char *func = fr[j].func ? fr[j].func : "??";
-            /* The runtime's own frames between the goroutine's entry
-             * trampoline and its function say nothing to the user. */
             if (strncmp(func, "rt_", 3) == 0) continue;
-            if (fr[j].file && fr[j].col)
-                rt_printf(out_fd, "    #%d %s %s:%d:%d\n", index, func, stripped(fr[j].file),
-                          fr[j].line, fr[j].col);
-            else if (fr[j].file)
-                rt_printf(out_fd, "    #%d %s %s:%d\n", index, func, stripped(fr[j].file), fr[j].line);
-            else
-                rt_printf(out_fd, "    #%d %s (%s+0x%lx)\n", index, func,
-                          fr[j].module ? fr[j].module : "?", (unsigned long)fr[j].module_off);
-            index++;
-            if (strcmp(func, "main") == 0) return;   /* libc's start-up below */
+            fr[j].func = func;
+            print(&fr[j], pcs[i], index++);
+            if (strcmp(func, "main") == 0) return;
         }
     }
 }
+
+/* ---- text ---- */
+
+static void text_frame(const struct rt_frame *fr, uintptr_t pc, int index) {
+    if (fr->file && fr->col)
+        rt_printf(out_fd, "    #%d %s %s:%d:%d\n", index, fr->func, stripped(fr->file), fr->line,
+                  fr->col);
+    else if (fr->file)
+        rt_printf(out_fd, "    #%d %s %s:%d\n", index, fr->func, stripped(fr->file), fr->line);
+    else
+        rt_printf(out_fd, "    #%d %s (%s+0x%lx)\n", index, fr->func,
+                  fr->module ? fr->module : "?", (unsigned long)fr->module_off);
+}
+
+static void text_frames(const uintptr_t *pcs, int n) { show_frames(pcs, n, text_frame); }
 
 static const char *access_word(const struct race_access_desc *a, bool previous) {
     static const char *words[2][2][2] = {
@@ -164,22 +179,17 @@ static void json_string(const char *s) {
     rt_printf(out_fd, "%s", buf);
 }
 
+static void json_frame(const struct rt_frame *fr, uintptr_t pc, int index) {
+    rt_printf(out_fd, "%s{\"func\":", index ? "," : "");
+    json_string(fr->func);
+    rt_printf(out_fd, ",\"file\":");
+    json_string(fr->file ? stripped(fr->file) : "");
+    rt_printf(out_fd, ",\"line\":%d,\"col\":%d,\"pc\":\"%p\"}", fr->line, fr->col, (void *)pc);
+}
+
 static void json_frames(const uintptr_t *pcs, int n) {
     rt_printf(out_fd, "[");
-    bool first = true;
-    for (int i = 0; i < n; i++) {
-        struct rt_frame fr[RT_MAX_INLINE];
-        int k = rt_symbolize(pcs[i], fr, RT_MAX_INLINE);
-        for (int j = 0; j < k; j++) {
-            rt_printf(out_fd, "%s{\"func\":", first ? "" : ",");
-            json_string(fr[j].func ? fr[j].func : "??");
-            rt_printf(out_fd, ",\"file\":");
-            json_string(fr[j].file ? stripped(fr[j].file) : "");
-            rt_printf(out_fd, ",\"line\":%d,\"col\":%d,\"pc\":\"%p\"}", fr[j].line, fr[j].col,
-                      (void *)pcs[i]);
-            first = false;
-        }
-    }
+    show_frames(pcs, n, json_frame);
     rt_printf(out_fd, "]");
 }
 

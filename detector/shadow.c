@@ -12,12 +12,15 @@
  * pages cost memory. Addresses outside the windows are not checked.
  *
  * A read overwrites the read word when the previous read happened before
- * it (or was by the same slot); two concurrent reads inflate the read word
+ * it and covered no other bytes (or was its own, in the same segment); two
+ * concurrent reads, or reads of different bytes, inflate the read word
  * into a read set, stored in a side table and guarded by a striped lock,
- * so a later write is checked against every concurrent reader (FastTrack's
+ * so a later write is checked against every reader (FastTrack's
  * read-shared state). A write checks the write word and the read word or
- * set, then owns the cell. Byte masks keep neighbouring fields of one
- * word from being confused; atomic accesses never race with each other.
+ * set, then owns the bytes it wrote; records of other bytes stay, and a
+ * word whose bytes were written by different goroutines (or across a
+ * release) is split into a cell per byte. Byte masks keep neighbouring
+ * fields of one word apart; atomic accesses never race with each other.
  * Updates are plain atomic loads and stores: two racing accesses may lose
  * one update, but one of them still sees the other and reports. */
 #include "detector.h"
@@ -67,60 +70,101 @@ void race_shadow_init(void) {
     shadow_ok = true;
 }
 
+/* ---- side tables: read sets and split words ----
+ * Items are found by a 32-bit index kept in the shadow word. The index
+ * array grows by copying and old arrays are never freed, so a lookup needs
+ * no lock: an index is published (stored in shadow with release order)
+ * only after its item is in the array, and every later array copies it. */
+
+struct side_table {
+    rt_lock lock;              /* serialises new and release */
+    void **_Atomic items;      /* index -> item; index 0 unused */
+    uint32_t n, cap;
+    uint32_t *free_list, nfree;
+};
+
+static uint32_t side_new(struct side_table *t, size_t item_size) {
+    rt_lock_acquire(&t->lock);
+    uint32_t i;
+    if (t->nfree) {
+        i = t->free_list[--t->nfree];
+    } else {
+        if (t->n + 1 >= t->cap) {
+            uint32_t cap = t->cap ? 2 * t->cap : 1024;
+            void **grown = race_internal_alloc(cap * sizeof *grown);
+            uint32_t *free_list = race_internal_alloc(cap * sizeof *free_list);
+            void **items = atomic_load_explicit(&t->items, memory_order_relaxed);
+            if (items) memcpy(grown, items, (t->n + 1) * sizeof *grown);
+            if (t->free_list) {
+                memcpy(free_list, t->free_list, t->nfree * sizeof *free_list);
+                race_internal_free(t->free_list);
+            }
+            atomic_store_explicit(&t->items, grown, memory_order_release);
+            t->free_list = free_list;
+            t->cap = cap;
+        }
+        i = ++t->n;
+        atomic_load_explicit(&t->items, memory_order_relaxed)[i] = race_internal_alloc(item_size);
+    }
+    memset(atomic_load_explicit(&t->items, memory_order_relaxed)[i], 0, item_size);
+    rt_lock_release(&t->lock);
+    return i;
+}
+
+static void *side_get(struct side_table *t, uint32_t i) {
+    return atomic_load_explicit(&t->items, memory_order_acquire)[i];
+}
+
+static void side_release(struct side_table *t, uint32_t i) {
+    rt_lock_acquire(&t->lock);
+    t->free_list[t->nfree++] = i;
+    rt_lock_release(&t->lock);
+}
+
 /* ---- read sets ---- */
 
 enum { RSET_STRIPES = 1024, RSET_MAX = 64 };
 
 struct rset {
     uint32_t n;
-    uint32_t next_free;
     uint64_t e[RSET_MAX];
 };
 
 static rt_lock stripes[RSET_STRIPES];
-static rt_lock rsets_lock;
-static struct rset **rsets;          /* index -> set; index 0 unused */
-static uint32_t nrsets, rsets_cap, rset_free;
+static struct side_table rsets;
 
 static rt_lock *stripe_of(struct cell *c) {
     return &stripes[((uintptr_t)c >> 4) % RSET_STRIPES];
 }
 
-static uint32_t rset_new(void) {
-    rt_lock_acquire(&rsets_lock);
-    uint32_t i = rset_free;
-    if (i) {
-        rset_free = rsets[i]->next_free;
-    } else {
-        if (nrsets + 1 >= rsets_cap) {
-            uint32_t cap = rsets_cap ? 2 * rsets_cap : 1024;
-            struct rset **grown = race_internal_alloc(cap * sizeof *grown);
-            if (rsets) memcpy(grown, rsets, (nrsets + 1) * sizeof *grown);
-            /* Old array stays valid for readers holding a stripe lock. */
-            rsets = grown;
-            rsets_cap = cap;
-        }
-        i = ++nrsets;
-        rsets[i] = race_internal_alloc(sizeof(struct rset));
-    }
-    rsets[i]->n = 0;
-    rt_lock_release(&rsets_lock);
-    return i;
-}
+static uint64_t rset_new(void) { return RSET_TAG | side_new(&rsets, sizeof(struct rset)); }
+static struct rset *rset_get(uint64_t r) { return side_get(&rsets, (uint32_t)r); }
+static void rset_release(uint64_t r) { side_release(&rsets, (uint32_t)r); }
 
-static struct rset *rset_get(uint64_t r) {
-    rt_lock_acquire(&rsets_lock);
-    struct rset *s = rsets[(uint32_t)(r & 0xFFFFFFFFu)];
-    rt_lock_release(&rsets_lock);
-    return s;
-}
+/* ---- split words ----
+ * A word whose bytes were last written by different goroutines, or by one
+ * goroutine on both sides of a release (adjacent int fields of a struct),
+ * needs a write record per byte: one record for the word would either
+ * forget a write or give it a wrong epoch. Such a word's write word holds
+ * SPLIT_TAG and an index; its eight bytes then have a cell each, used like
+ * a whole cell with a one-byte mask (so they never split again). It takes
+ * unordered or release-separated writes to different bytes of one word, so
+ * splits are rare; a word stays split until its shadow is cleared.
+ * Clearing a range below 32 KiB (a freed block, a finished goroutine's
+ * stack) returns its words' read sets and per-byte cells; larger ranges
+ * give their shadow pages back to the kernel unread, and theirs stay
+ * allocated. */
+#define SPLIT_TAG (0xFFull << 56 | SH_ATOMIC | SH_SLOT_MASK << SH_EPOCH_BITS)
+static inline bool is_split(uint64_t w) { return (w & ~SH_EPOCH_MASK) == SPLIT_TAG; }
 
-static void rset_release(uint64_t r) {
-    uint32_t i = (uint32_t)(r & 0xFFFFFFFFu);
-    rt_lock_acquire(&rsets_lock);
-    rsets[i]->next_free = rset_free;
-    rset_free = i;
-    rt_lock_release(&rsets_lock);
+struct split {
+    struct cell byte[8];
+};
+
+static struct side_table splits;
+
+static inline uint64_t with_mask(uint64_t s, uint8_t mask) {
+    return mask ? (s & ~(0xFFull << 56)) | (uint64_t)mask << 56 : 0;
 }
 
 /* ---- the check ---- */
@@ -131,6 +175,12 @@ static inline bool happened_before(struct race_g *rg, uint64_t s) {
 
 static inline bool conflicts(uint64_t s, uint8_t mask, bool atomic) {
     return s && (sh_mask(s) & mask) && !(atomic && sh_atomic(s));
+}
+
+/* A record of rg's own in its current segment, of the same kind: one
+ * record can stand for both accesses (see in_segment below). */
+static inline bool mergeable(const struct race_g *rg, uint64_t s, bool atomic) {
+    return sh_slot(s) == rg->slot && sh_atomic(s) == atomic && sh_epoch(s) >= rg->segment_start;
 }
 
 static void report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
@@ -148,7 +198,9 @@ static void report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool wri
     race_report(&cur, &old);
 }
 
-/* The read word is a set: check (write) or join (read) under its stripe. */
+/* The read word is a set: check (write) or join (read) under its stripe.
+ * Entries keep their byte masks: an access only supersedes the bytes it
+ * covers. */
 static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size_t size,
                          bool write, bool atomic, uintptr_t pc, uint64_t me, uint8_t mask) {
     rt_lock *l = stripe_of(c);
@@ -159,33 +211,37 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
         return;
     }
     struct rset *s = rset_get(r);
-    if (write) {
-        uint64_t racing = 0;
-        for (uint32_t i = 0; i < s->n; i++)
-            if (conflicts(s->e[i], mask, atomic) && !happened_before(rg, s->e[i])) racing = s->e[i];
+    uint64_t racing = 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint64_t e = s->e[i];
+        bool before = happened_before(rg, e);
+        if (write && conflicts(e, mask, atomic) && !before) racing = e;
+        /* A write ends every read of its bytes (reported if racing); a
+         * read supersedes the reads of its bytes it is ordered after. */
+        uint64_t rest = write || before ? with_mask(e, sh_mask(e) & ~mask) : e;
+        if (rest) s->e[k++] = rest;
+    }
+    s->n = k;
+    if (!write) {
+        if (s->n < RSET_MAX) s->e[s->n++] = me;
+        else s->e[RSET_MAX - 1] = me;
+    } else if (!s->n) {
         atomic_store_explicit(&c->r, 0, memory_order_relaxed);
         rset_release(r);
-        rt_lock_release(l);
-        if (racing) report_pair(rg, addr, size, write, atomic, pc, racing, false);
-        return;
     }
-    /* Drop readers we are ordered after, then add or replace our entry. */
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < s->n; i++)
-        if (!happened_before(rg, s->e[i])) s->e[k++] = s->e[i];
-    s->n = k;
-    if (s->n < RSET_MAX) s->e[s->n++] = me;
-    else s->e[RSET_MAX - 1] = me;
     rt_lock_release(l);
+    if (racing) report_pair(rg, addr, size, write, atomic, pc, racing, false);
 }
 
-static void inflate(struct cell *c, uint64_t old, uint64_t me) {
+/* Turns the read word, if it still holds seen, into the set {kept, me}. */
+static void inflate(struct cell *c, uint64_t seen, uint64_t kept, uint64_t me) {
     rt_lock *l = stripe_of(c);
     rt_lock_acquire(l);
-    if (atomic_load_explicit(&c->r, memory_order_relaxed) == old) {
-        uint64_t tag = RSET_TAG | rset_new();
+    if (atomic_load_explicit(&c->r, memory_order_relaxed) == seen) {
+        uint64_t tag = rset_new();
         struct rset *s = rset_get(tag);
-        s->e[0] = old;
+        s->e[0] = kept;
         s->e[1] = me;
         s->n = 2;
         atomic_store_explicit(&c->r, tag, memory_order_relaxed);
@@ -193,15 +249,74 @@ static void inflate(struct cell *c, uint64_t old, uint64_t me) {
     rt_lock_release(l);
 }
 
+/* The read record of one byte of a word whose read word is r. */
+static uint64_t byte_reads(uint64_t r, uint8_t bit) {
+    if (!is_rset(r)) return with_mask(r, sh_mask(r) & bit);
+    struct rset *s = rset_get(r);
+    uint64_t found[RSET_MAX];
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (sh_mask(s->e[i]) & bit) found[n++] = with_mask(s->e[i], bit);
+    if (n <= 1) return n ? found[0] : 0;
+    uint64_t tag = rset_new();
+    struct rset *own = rset_get(tag);
+    memcpy(own->e, found, n * sizeof *found);
+    own->n = n;
+    return tag;
+}
+
+/* Gives c a cell per byte, each holding what c recorded of that byte;
+ * returns c's new write word. */
+static uint64_t split_word(struct cell *c) {
+    rt_lock *l = stripe_of(c);
+    rt_lock_acquire(l);
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+    if (!is_split(w)) {
+        uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+        uint32_t i = side_new(&splits, sizeof(struct split));
+        struct split *sp = side_get(&splits, i);
+        for (int b = 0; b < 8; b++) {
+            uint8_t bit = (uint8_t)(1u << b);
+            atomic_store_explicit(&sp->byte[b].w, with_mask(w, sh_mask(w) & bit),
+                                  memory_order_relaxed);
+            atomic_store_explicit(&sp->byte[b].r, r ? byte_reads(r, bit) : 0,
+                                  memory_order_relaxed);
+        }
+        if (is_rset(r)) rset_release(r);
+        atomic_store_explicit(&c->r, 0, memory_order_relaxed);
+        w = SPLIT_TAG | i;
+        atomic_store_explicit(&c->w, w, memory_order_release);
+    }
+    rt_lock_release(l);
+    return w;
+}
+
+static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t size,
+                       uint8_t mask, bool write, bool atomic, uintptr_t pc);
+
+static void check_bytes(struct race_g *rg, uint64_t w, uintptr_t addr, size_t size, uint8_t mask,
+                        bool write, bool atomic, uintptr_t pc) {
+    struct split *sp = side_get(&splits, (uint32_t)(w & SH_EPOCH_MASK));
+    for (int b = 0; b < 8; b++)
+        if (mask & (1u << b))
+            check_word(rg, &sp->byte[b], addr, size, (uint8_t)(1u << b), write, atomic, pc);
+}
+
 /* One access within a single 8-byte word. */
 static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t size,
                        uint8_t mask, bool write, bool atomic, uintptr_t pc) {
     uint64_t me = sh_make(mask, atomic, rg->slot, rg->epoch);
-    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
-    if (conflicts(w, mask, atomic) && !happened_before(rg, w)) {
-        report_pair(rg, addr, size, write, atomic, pc, w, true);
-        w = 0;
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_acquire);
+    /* A write leaving other bytes' write record behind, which it cannot
+     * stand for: each byte gets its own record. */
+    if (write && w && !is_split(w) && (sh_mask(w) & ~mask) && !mergeable(rg, w, atomic))
+        w = split_word(c);
+    if (is_split(w)) {
+        check_bytes(rg, w, addr, size, mask, write, atomic, pc);
+        return;
     }
+    if (conflicts(w, mask, atomic) && !happened_before(rg, w))
+        report_pair(rg, addr, size, write, atomic, pc, w, true);
     uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
     if (write) {
         if (is_rset(r)) {
@@ -209,35 +324,82 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
         } else if (r) {
             if (conflicts(r, mask, atomic) && !happened_before(rg, r))
                 report_pair(rg, addr, size, write, atomic, pc, r, false);
-            atomic_store_explicit(&c->r, 0, memory_order_relaxed);
+            atomic_store_explicit(&c->r, with_mask(r, sh_mask(r) & ~mask), memory_order_relaxed);
         }
-        uint64_t keep = (w && sh_slot(w) == rg->slot) ? (uint64_t)(sh_mask(w) & ~mask) << 56 : 0;
-        atomic_store_explicit(&c->w, me | keep, memory_order_relaxed);
+        /* w is ours from this segment, or covers no byte beyond mask. */
+        uint64_t merged = w ? (uint64_t)(sh_mask(w) & ~mask) << 56 : 0;
+        atomic_store_explicit(&c->w, me | merged, memory_order_relaxed);
         return;
     }
     if (is_rset(r)) {
         shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
-    } else if (!r || happened_before(rg, r) || !(sh_mask(r) & mask)) {
-        uint64_t keep = (r && sh_slot(r) == rg->slot) ? (uint64_t)(sh_mask(r) & ~mask) << 56 : 0;
-        atomic_store_explicit(&c->r, me | keep, memory_order_relaxed);
+    } else if (r && mergeable(rg, r, atomic)) {
+        atomic_store_explicit(&c->r, me | (uint64_t)(sh_mask(r) & ~mask) << 56, memory_order_relaxed);
+    } else if (!r || (happened_before(rg, r) && !(sh_mask(r) & ~mask))) {
+        atomic_store_explicit(&c->r, me, memory_order_relaxed);
     } else {
-        inflate(c, r, me);
+        /* Unordered, or of bytes we do not cover: both stay. */
+        inflate(c, r, happened_before(rg, r) ? with_mask(r, sh_mask(r) & ~mask) : r, me);
     }
 }
 
+/* A record of a whole-word plain access by rg in its current segment:
+ * nobody can order themselves after it without being after every access
+ * rg makes until its next release, so such a record stands for them too. */
+static inline bool in_segment(const struct race_g *rg, uint64_t s, uint64_t me) {
+    return (s & ~SH_EPOCH_MASK) == (me & ~SH_EPOCH_MASK) && sh_epoch(s) >= rg->segment_start;
+}
+
 /* The common case, decided without a clock: the cell was last written
- * and read by this slot (or never). Returns false when the full check is
- * needed. */
+ * and read by this slot (or never). me is a whole-word plain access.
+ * Returns false when the full check is needed. */
 static inline bool own_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write) {
     uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
     uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+    /* Already recorded in this segment: a read after our own write needs
+     * no record either, a racing writer meets the write. */
+    if (write ? !r && in_segment(rg, w, me) : in_segment(rg, r, me) || (!r && in_segment(rg, w, me)))
+        return true;
     if ((w && (sh_slot(w) != rg->slot || sh_atomic(w))) ||
         (r && (sh_slot(r) != rg->slot || sh_atomic(r) || is_rset(r))))
         return false;
     if (write) {
         atomic_store_explicit(&c->w, me, memory_order_relaxed);
         if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
-    } else if (r != me) {
+    } else {
+        atomic_store_explicit(&c->r, me, memory_order_relaxed);
+    }
+    return true;
+}
+
+/* The last foreign write and read records found to happen before us. A
+ * range usually meets long runs of cells with the same record (one range
+ * check, or one segment, wrote them all), so one clock lookup serves the
+ * whole run. */
+struct hb_cache {
+    uint64_t w, r;
+};
+
+static inline bool ordered_before(struct race_g *rg, uint64_t s, uint64_t *cached) {
+    if (!s || s == *cached) return true;
+    if (!happened_before(rg, s)) return false;
+    *cached = s;
+    return true;
+}
+
+/* A whole-word plain access to a cell whose records (single, not a read
+ * set) all happen before it: it takes the cell over without a report.
+ * Returns false when check_word must decide. */
+static inline bool ordered_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write,
+                                     struct hb_cache *seen) {
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+    if (is_rset(r) || !ordered_before(rg, w, &seen->w) || !ordered_before(rg, r, &seen->r))
+        return false;
+    if (write) {
+        atomic_store_explicit(&c->w, me, memory_order_relaxed);
+        if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
+    } else {
         atomic_store_explicit(&c->r, me, memory_order_relaxed);
     }
     return true;
@@ -252,9 +414,10 @@ static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool wri
         if (addr < first) check_range(rg, addr, first - addr, write, pc);
         uint64_t me = sh_make(0xFF, false, rg->slot, rg->epoch);
         size_t n = (last - first) / 8;
+        struct hb_cache seen = {0, 0};
         for (size_t i = 0; i < n; i++)
-            if (!own_cell_fast(rg, &c0[i], me, write))
-                check_word(rg, &c0[i], addr, size, 0xFF, write, false, pc);
+            if (!own_cell_fast(rg, &c0[i], me, write) && !ordered_cell_fast(rg, &c0[i], me, write, &seen))
+                check_word(rg, &c0[i], first + 8 * i, 8, 0xFF, write, false, pc);
         if (last < end) check_range(rg, last, end - last, write, pc);
         return;
     }
@@ -265,38 +428,89 @@ static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool wri
         if (c) {
             unsigned off = a & 7, len = (unsigned)(stop - a);
             uint8_t mask = (uint8_t)(((1u << len) - 1) << off);
-            check_word(rg, c, addr, size, mask, write, false, pc);
+            check_word(rg, c, a, len, mask, write, false, pc);
         }
         a = stop;
     }
 }
 
-/* Each access is one event: it advances the epoch and enters the history,
- * whatever its size. */
+/* A plain record of rg's from its current segment covering mask. */
+static inline bool covers(const struct race_g *rg, uint64_t s, uint8_t mask) {
+    return s && sh_slot(s) == rg->slot && !sh_atomic(s) && (sh_mask(s) & mask) == mask &&
+           sh_epoch(s) >= rg->segment_start;
+}
+
+/* Whether the cell already says all a plain access of mask by rg would
+ * record: a read or write of ours from this segment covers a read; our
+ * write covers a write unless another goroutine has read those bytes since
+ * (that read must be checked). Nobody can be ordered after the earlier
+ * access without being after this one, so this one needs no event. */
+static inline bool recorded(const struct race_g *rg, struct cell *c, uint8_t mask, bool write) {
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+    if (!write) return covers(rg, r, mask) || covers(rg, w, mask);
+    return covers(rg, w, mask) &&
+           (!r || (!is_rset(r) && (!(sh_mask(r) & mask) || sh_slot(r) == rg->slot)));
+}
+
+/* Each access that records something is one event: it advances the epoch
+ * and enters the history, whatever its size. */
 void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
                  uintptr_t pc) {
     if (!shadow_ok) return;
-    rg->epoch++;
-    race_history_add(rg, pc, EV_ACCESS);
     unsigned off = addr & 7;
     if (RT_LIKELY(off + size <= 8)) {
         struct cell *c = cell_of(addr);
         if (!c) return;
         uint8_t mask = (uint8_t)(((1u << size) - 1) << off);
+        if (!atomic && recorded(rg, c, mask, write)) return;
+        rg->epoch++;
+        race_history_add(rg, pc, EV_ACCESS);
         if (mask == 0xFF && !atomic &&
             own_cell_fast(rg, c, sh_make(0xFF, false, rg->slot, rg->epoch), write))
             return;
         check_word(rg, c, addr, size, mask, write, atomic, pc);
         return;
     }
-    check_range(rg, addr, size, write, pc);
-}
-
-void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc) {
-    if (!shadow_ok || size == 0) return;
     rg->epoch++;
     race_history_add(rg, pc, EV_ACCESS);
     check_range(rg, addr, size, write, pc);
+}
+
+/* A loop that sweeps the same memory again and again between two
+ * releases checks the same range each time (the pass checks a loop's
+ * range before the loop). The first check left our records on every word;
+ * a later racing access by another goroutine meets them and is reported
+ * then, so the repeats are skipped. */
+void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc) {
+    if (!shadow_ok || size == 0) return;
+    if (addr >= rg->range_lo && addr + size <= rg->range_hi &&
+        rg->range_segment == rg->segment_start && (rg->range_write || !write))
+        return;
+    rg->epoch++;
+    race_history_add(rg, pc, EV_ACCESS);
+    check_range(rg, addr, size, write, pc);
+    rg->range_lo = addr;
+    rg->range_hi = addr + size;
+    rg->range_segment = rg->segment_start;
+    rg->range_write = write;
+}
+
+/* Returns the side tables' items that cells in [first, last] refer to. */
+static void release_side_items(struct cell *first, struct cell *last) {
+    for (struct cell *c = first; c <= last; c++) {
+        uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+        uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+        if (is_rset(r)) rset_release(r);
+        if (!is_split(w)) continue;
+        uint32_t i = (uint32_t)(w & SH_EPOCH_MASK);
+        struct split *sp = side_get(&splits, i);
+        for (int b = 0; b < 8; b++) {
+            uint64_t br = atomic_load_explicit(&sp->byte[b].r, memory_order_relaxed);
+            if (is_rset(br)) rset_release(br);
+        }
+        side_release(&splits, i);
+    }
 }
 
 void race_shadow_clear(uintptr_t addr, size_t size) {
@@ -315,5 +529,6 @@ void race_shadow_clear(uintptr_t addr, size_t size) {
         memset(phi, 0, (size_t)(hi - phi));
         return;
     }
+    release_side_items(first, last);
     memset(lo, 0, (size_t)(hi - lo));
 }

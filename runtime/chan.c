@@ -121,6 +121,7 @@ chan_send(go_chan *c, const void *elem, bool block, uintptr_t pc) {
             return false;
         rt_chan_block_forever(WAIT_CHAN_SEND_NIL);
     }
+    rt_chan_race_sent(c, elem, pc);
     if (!block && !chan_closed(c) && chan_full(c))
         return false;
 
@@ -129,7 +130,6 @@ chan_send(go_chan *c, const void *elem, bool block, uintptr_t pc) {
         rt_lock_release(&c->lock);
         rt_panic("send on closed channel");
     }
-    rt_chan_race_sent(c, elem, pc);
     rt_waiter *receiver = rt_waitq_dequeue(&c->recvq);
     if (receiver != NULL) {
         struct rt_g *gp = rt_chan_send_to(c, receiver, elem);

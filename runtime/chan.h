@@ -64,6 +64,12 @@ struct go_chan {
     size_t sendx, recvx;  /* ring buffer indices */
     rt_waitq recvq, sendq;
     unsigned char *buf;
+#ifdef GOROUTINE_RACE_RUNTIME
+    /* Set on a timer's channel: arming the timer released on the timer,
+     * and a receive acquires that, as Go orders a timer's start or reset
+     * before its ticks. */
+    const void *race_timer;
+#endif
 };
 
 /* ---- element copies: inline for the common sizes, so the hot paths make
@@ -97,18 +103,33 @@ static inline const void *rt_chan_race_slot(go_chan *c, size_t i) {
     return (const void *)((((uintptr_t)c << 16) ^ (i + 1)) | (1ull << 63));
 }
 
-/* Race builds: a send or receive that completes with waiter w's goroutine
- * on the other side synchronises both ways, through slot i. */
+/* Race builds: the edges of a send or receive that completes with waiter
+ * w's parked goroutine on the other side.
+ *  - Unbuffered: the send happens before the receive completes and the
+ *    receive before the send completes, so the edge goes both ways: the
+ *    two goroutines exchange what they know (detector/handoff.c).
+ *  - Buffered: as if through buffer slot i. The current goroutine passes
+ *    through the slot first, then the parked one, each acquiring then
+ *    releasing (Go's racenotify). The later of the two sees the earlier,
+ *    never the reverse: a parked receiver sees the send, but its receive
+ *    orders only the send C slots later; a parked sender sees the receive
+ *    that freed its slot. */
 static inline void rt_chan_race_handoff(go_chan *c, rt_waiter *w, size_t i) {
-    RACE(race_release_acquire(rt_chan_race_slot(c, i)));
-    RACE(race_acquire_g(w->g, rt_chan_race_slot(c, i)));
-    RACE(race_release_g(w->g, rt_chan_race_slot(c, i)));
+    if (c->cap == 0) {
+        RACE(race_handoff_g(w->g));
+    } else {
+        RACE(race_release_acquire(rt_chan_race_slot(c, i)));
+        RACE(race_acquire_g(w->g, rt_chan_race_slot(c, i)));
+        RACE(race_release_g(w->g, rt_chan_race_slot(c, i)));
+    }
 }
 
-/* Race builds: what a completed operation did to memory. A send reads its
- * element and the channel (a close is a write of it, so a close racing
- * with a send is reported); a receive writes its destination, and one
- * that returns because of close acquires what the close released. */
+/* Race builds: what an operation does to memory. A send reads its element
+ * and the channel as it starts, whether or not it completes, as Go
+ * evaluates a send's operands first (a close is a write of the channel, so
+ * a close racing with a send is reported). A completed receive writes its
+ * destination, and one that returns because of close acquires what the
+ * close released. */
 static inline void rt_chan_race_sent(go_chan *c, const void *elem, uintptr_t pc) {
     RACE(race_read_range_pc(&c->closed, 1, pc));
     if (elem != NULL) RACE(race_read_range_pc(elem, c->elem_size, pc));
@@ -116,6 +137,9 @@ static inline void rt_chan_race_sent(go_chan *c, const void *elem, uintptr_t pc)
 
 static inline void rt_chan_race_received(go_chan *c, void *elem, bool closed, uintptr_t pc) {
     if (closed) RACE(race_acquire(c));
+#ifdef GOROUTINE_RACE_RUNTIME
+    if (c->race_timer) race_acquire(c->race_timer);
+#endif
     if (elem != NULL) RACE(race_write_range_pc(elem, c->elem_size, pc));
 }
 

@@ -121,6 +121,9 @@ static void detach(go_ctx *c) {
 
 /* c->lock held, c not cancelled yet. */
 static void mark_cancelled(go_ctx *c, int err) {
+    /* Released before err is visible: go_ctx_err may see err and acquire
+     * before the close below releases. */
+    RACE(race_release(c->done));
     atomic_store_explicit(&c->err, err, memory_order_release);
     go_chan_close(c->done);
 }

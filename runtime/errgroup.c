@@ -25,9 +25,19 @@
  * covers it returns. The decrement of `active` in finish_job, under the
  * lock, is the single release point; go_errgroup_wait's read of the result
  * under the same lock, once active has reached zero, is the single acquire
- * point. */
+ * point. Under a limit of n, as with Go's semaphore channel of capacity n,
+ * the k-th return of a slot holder happens before the (k+n)-th slot is
+ * taken, and so before the function that takes it starts: slot takes are
+ * numbered, and take k and release k meet at slot k mod n (limit_slot).
+ *
+ * Race builds: go_errgroup_go and go_errgroup_try_go spawn on the user's
+ * behalf, from runtime code the detector's shadow call stack does not
+ * see. Each enters a shadow frame of its own, as the instrumented library
+ * function it stands for (Go's errgroup.Go) would, so the new goroutine's
+ * "created at" runs through the helper to the user's call site. */
 #include "rt.h"
 #include "../detector/race.h"
+#include "../detector/race_abi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +53,7 @@ struct go_errgroup {
     rt_lock lock;
     int active;
     int holding;
+    uint64_t slot_takes;   /* slots taken since the limit was set */
     int limit;             /* < 0: no limit */
     bool failed;
     int err;               /* first non-zero result, once failed */
@@ -68,6 +79,27 @@ go_errgroup *go_errgroup_make(go_ctx *parent) {
 
 go_ctx *go_errgroup_ctx(go_errgroup *g) { return g->ctx; }
 
+/* Race builds: the sync object standing for the slot that take number k
+ * (and release number k) uses, under a limit > 0. */
+static inline const void *limit_slot(go_errgroup *g, uint64_t k) {
+    uint64_t i = k % (uint64_t)g->limit;
+    return (const void *)((((uintptr_t)g << 16) ^ (uintptr_t)(i + 1)) | (1ull << 63));
+}
+
+/* Take the next slot (lock held): for the current goroutine, or for the
+ * parked go caller `parked`, handed the slot by whoever freed it (after
+ * its release). */
+static void take_slot(go_errgroup *g, struct rt_g *parked) {
+    if (parked) {
+        RACE(race_acquire_g(parked, limit_slot(g, g->slot_takes)));
+        RACE(race_release_g(parked, limit_slot(g, g->slot_takes)));
+    } else {
+        RACE(race_release_acquire(limit_slot(g, g->slot_takes)));
+    }
+    g->slot_takes++;
+    g->holding++;
+}
+
 /* Hand slots (or, with no limit, plain starts) to parked go callers while
  * the limit allows. g->lock held; returns the list of callers to ready. */
 static struct eg_waiter *grant_slots(go_errgroup *g) {
@@ -78,7 +110,8 @@ static struct eg_waiter *grant_slots(go_errgroup *g) {
         if (!g->slot_first)
             g->slot_last = NULL;
         w->holds_slot = g->limit >= 0;
-        g->holding += w->holds_slot;
+        if (w->holds_slot)
+            take_slot(g, w->g);
         g->active++;
         w->next = NULL;
         *tail = w;
@@ -107,6 +140,7 @@ void go_errgroup_set_limit(go_errgroup *g, int n) {
         rt_panic(msg);
     }
     g->limit = n < 0 ? -1 : n;
+    g->slot_takes = 0;
     struct eg_waiter *granted = grant_slots(g);
     rt_lock_release(&g->lock);
     ready_all(granted);
@@ -129,8 +163,13 @@ static void finish_job(struct eg_job *job, int err) {
     }
     rt_lock_acquire(&g->lock);
     g->active--;
-    if (job->holds_slot)
+    if (job->holds_slot) {
+        /* Release number slot_takes - holding; none if the limit was lifted
+         * meanwhile (Go's done() with no semaphore left). */
+        if (g->limit > 0)
+            RACE(race_release_acquire(limit_slot(g, g->slot_takes - (uint64_t)g->holding)));
         g->holding--;
+    }
     struct eg_waiter *wake = grant_slots(g);
     if (g->active == 0) {
         struct eg_waiter **tail = &wake;
@@ -148,6 +187,10 @@ static void run_job(void *arg) {
     finish_job(job, job->fn(job->g->ctx, job->arg));
 }
 
+/* Macros: the return address must be that of the public function. */
+#define ENTER_USER_FACING_FRAME() RACE(__gorace_func_entry(__builtin_return_address(0)))
+#define LEAVE_USER_FACING_FRAME() RACE(__gorace_func_exit())
+
 static void start_job(go_errgroup *g, go_errfunc fn, void *arg, bool holds_slot) {
     struct eg_job job = {.g = g, .fn = fn, .arg = arg, .holds_slot = holds_slot};
     go_spawn_copy(run_job, &job, sizeof job);
@@ -156,14 +199,17 @@ static void start_job(go_errgroup *g, go_errfunc fn, void *arg, bool holds_slot)
 /* Take a slot (or just count the start) if the limit allows; lock held. */
 static bool try_start(go_errgroup *g, bool *holds_slot) {
     *holds_slot = g->limit >= 0;
-    if (*holds_slot && g->holding >= g->limit)
-        return false;
-    g->holding += *holds_slot;
+    if (*holds_slot) {
+        if (g->holding >= g->limit)
+            return false;
+        take_slot(g, NULL);
+    }
     g->active++;
     return true;
 }
 
 void go_errgroup_go(go_errgroup *g, go_errfunc fn, void *arg) {
+    ENTER_USER_FACING_FRAME();
     bool holds_slot;
     rt_lock_acquire(&g->lock);
     if (try_start(g, &holds_slot)) {
@@ -179,15 +225,18 @@ void go_errgroup_go(go_errgroup *g, go_errfunc fn, void *arg) {
         holds_slot = me.holds_slot;
     }
     start_job(g, fn, arg, holds_slot);
+    LEAVE_USER_FACING_FRAME();
 }
 
 bool go_errgroup_try_go(go_errgroup *g, go_errfunc fn, void *arg) {
+    ENTER_USER_FACING_FRAME();
     bool holds_slot;
     rt_lock_acquire(&g->lock);
     bool started = try_start(g, &holds_slot);
     rt_lock_release(&g->lock);
     if (started)
         start_job(g, fn, arg, holds_slot);
+    LEAVE_USER_FACING_FRAME();
     return started;
 }
 

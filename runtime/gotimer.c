@@ -3,8 +3,11 @@
  * go_nanotime() of each firing; a value the reader has not taken yet is
  * not overwritten, so a slow reader of a ticker misses ticks instead of
  * queueing them. For the deadlock check, a timer can wake someone only when
- * a goroutine is blocked receiving on its channel. */
+ * a goroutine is blocked receiving on its channel. In race builds, making
+ * or resetting a timer happens before receiving its ticks (Go's rule). */
 #include "proc.h"
+#include "chan.h"
+#include "../detector/race.h"
 
 #include <stdlib.h>
 
@@ -28,6 +31,8 @@ static go_timer *timer_new(int64_t ns, int64_t period) {
     struct go_timer *gt = calloc(1, sizeof *gt);
     if (!gt) rt_fatal("out of memory");
     gt->c = go_chan_make(sizeof(int64_t), 1);
+    RACE(gt->c->race_timer = gt);
+    RACE(race_release(gt));
     gt->t.fire = send_time;
     gt->t.can_wake = receiver_waiting;
     gt->t.arg = gt;
@@ -53,6 +58,7 @@ bool go_timer_reset(go_timer *t, int64_t ns) {
         if (ns <= 0) rt_panic("non-positive interval for go_timer_reset of a ticker");
         t->t.period = ns;
     }
+    RACE(race_release(t));
     return rt_timer_reset(&t->t, rt_nanotime() + (ns > 0 ? ns : 0));
 }
 

@@ -156,13 +156,20 @@ void rt_mutex_unlock_slow(go_mutex *m, int32_t new_state) {
     }
 }
 
+/* Lock, TryLock and Unlock update the state word atomically, as Go's do:
+ * overwriting a mutex in use is a race. */
+#define RACE_STATE_UPDATE(m) \
+    RACE(race_atomic_update_pc(&(m)->state_, sizeof (m)->state_, (uintptr_t)__builtin_return_address(0)))
+
 void go_mutex_lock(go_mutex *m) {
+    RACE_STATE_UPDATE(m);
     rt_mutex_lock(m, WAIT_MUTEX_LOCK, m);
     RACE(race_acquire(m));
     RT_KEEP_FRAME();
 }
 
 bool go_mutex_trylock(go_mutex *m) {
+    RACE_STATE_UPDATE(m);
     int32_t old = mutex_load(m);
     if (old & (RT_MUTEX_LOCKED | RT_MUTEX_STARVING))
         return false;
@@ -175,6 +182,7 @@ bool go_mutex_trylock(go_mutex *m) {
 }
 
 void go_mutex_unlock(go_mutex *m) {
+    RACE_STATE_UPDATE(m);
     RACE(race_release(m));
     rt_mutex_unlock(m);
     RT_KEEP_FRAME(); /* a handoff yields to the next owner from in here */

@@ -18,7 +18,9 @@
  *     the transfer (or reported close) through the waiter it found, and left
  *     that waiter in g->param. Lock everything again, reset select_done,
  *     unlink the other waiters, and report the winning case.
- * Only the winning case's elem is read or written, by whoever completes it.
+ * Only the winning case's elem is read or written, by whoever completes it;
+ * the race detector is told that every send case reads its element on
+ * entry, as Go evaluates them all.
  *
  * The orders and waiters of small selects live on the stack; only selects
  * with more than SELECT_STACK_CASES cases allocate. */
@@ -151,7 +153,6 @@ static enum case_result try_case(go_case *cas, struct rt_g **wake, uintptr_t pc)
     }
     if (c->closed)
         return CASE_SEND_ON_CLOSED;
-    if (c->count < c->cap || c->recvq.first != NULL) rt_chan_race_sent(c, cas->elem, pc);
     rt_waiter *receiver = rt_waitq_dequeue(&c->recvq);
     if (receiver != NULL)
         *wake = rt_chan_send_to(c, receiver, cas->elem);
@@ -194,6 +195,13 @@ select_cases(go_case *cases, size_t n, bool block, uintptr_t pc) {
             rt_panic("select: case direction is neither GO_SEND nor GO_RECV");
     if (n == 1 && cases[0].chan != NULL)
         return select_one(&cases[0], block, pc);
+    /* Go evaluates every send case's operands on entering a select: each
+     * send case reads its element and channel here, whichever completes.
+     * A send that parks has then read before the receiver that wakes it
+     * writes. */
+    for (size_t i = 0; i < n; i++)
+        if (cases[i].dir == GO_SEND && cases[i].chan != NULL)
+            rt_chan_race_sent(cases[i].chan, cases[i].elem, pc);
 
     uint32_t stack_orders[2 * SELECT_STACK_CASES];
     rt_waiter stack_waiters[SELECT_STACK_CASES];
@@ -298,7 +306,6 @@ select_cases(go_case *cases, size_t n, bool block, uintptr_t pc) {
     if (cas->dir == GO_SEND) {
         if (!success)
             rt_panic("send on closed channel");
-        rt_chan_race_sent(cas->chan, cas->elem, pc);
     } else {
         cas->ok = success;
         if (!success)

@@ -81,6 +81,25 @@ static void test_clock_covers_not_stale(void) {
     vc_clear(&w);
 }
 
+/* A spawn or a release into an object just acquired: the copy shares the
+ * source's array, even when the source's overrides were full. */
+static void test_clock_publish(void) {
+    struct vclock src = {0}, dst = {0};
+    for (uint32_t s = 1; s <= 20; s++) vc_raise(&src, s, s);
+    for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) vc_raise(&src, s, s);
+    CU_ASSERT_EQUAL(src.n_over, VC_OVERRIDES);
+    vc_raise(&dst, 99, 1);
+    vc_publish(&dst, &src, 50, 500);
+    CU_ASSERT_PTR_EQUAL(dst.arr, src.arr);
+    CU_ASSERT_EQUAL(vc_get(&dst, 50), 500);
+    CU_ASSERT_EQUAL(vc_get(&src, 50), 0);
+    CU_ASSERT_EQUAL(vc_get(&dst, 99), 0);   /* a copy, not a join */
+    for (uint32_t s = 1; s <= 20; s++) CU_ASSERT_EQUAL(vc_get(&dst, s), s);
+    for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) CU_ASSERT_EQUAL(vc_get(&dst, s), s);
+    vc_clear(&src);
+    vc_clear(&dst);
+}
+
 /* ---- shadow words ---- */
 
 static void test_shadow_encoding(void) {
@@ -176,21 +195,68 @@ static void test_options_bad(void) {
 
 /* ---- slots ---- */
 
+/* A stand-in goroutine: a slot, its history, events. */
+static void fake_start(struct race_g *g, struct race_g *parent) {
+    g->slot = race_slot_alloc(parent, &g->epoch);
+    race_history_start_goroutine(g);
+}
+
+static uint64_t fake_event(struct race_g *g, uintptr_t pc, unsigned kind) {
+    g->epoch++;
+    race_history_add(g, pc, kind);
+    return g->epoch;
+}
+
 static void test_slot_reuse_only_when_known(void) {
+    uintptr_t frames[4];
     struct race_g parent = {0};
-    uint64_t e1, e2, e3;
-    uint32_t a = race_slot_alloc(&parent, &e1);
-    race_slot_free(a, e1 + 100);
-    /* The parent has not seen a's end: a fresh slot. */
-    uint32_t b = race_slot_alloc(&parent, &e2);
-    CU_ASSERT_NOT_EQUAL(a, b);
-    /* Now it has: a is reused, its epochs continuing above the old ones. */
-    vc_raise(&parent.vc, a, e1 + 100);
-    uint32_t c = race_slot_alloc(&parent, &e3);
-    CU_ASSERT_EQUAL(c, a);
-    CU_ASSERT_TRUE(e3 > e1 + 100);
-    race_slot_free(b, e2);
-    race_slot_free(c, e3);
+    struct race_g a = {.stack = frames, .stack_cap = 4, .goid = 101}, b = a, c = a, d = a;
+    b.goid = 102;
+    c.goid = 103;
+    d.goid = 104;
+    fake_start(&a, &parent);
+    uint32_t slot = a.slot;
+    uint64_t access = fake_event(&a, 0x10, EV_ACCESS);
+    fake_event(&a, 0x20, EV_ENTRY);
+    fake_event(&a, 0, EV_EXIT);
+    uint64_t a_final = a.epoch;
+    race_slot_free(&a);
+    /* The parent has not seen a's access: a fresh slot. */
+    fake_start(&b, &parent);
+    CU_ASSERT_NOT_EQUAL(b.slot, slot);
+    /* Now it has (the call and return after it do not count): the slot is
+     * reused, its epochs continuing above the old ones. */
+    vc_raise(&parent.vc, slot, access);
+    fake_start(&c, &parent);
+    CU_ASSERT_EQUAL_FATAL(c.slot, slot);
+    CU_ASSERT_TRUE(c.epoch > a_final);
+    /* c records no access: the slot is free for the parent again at once. */
+    fake_event(&c, 0x30, EV_ENTRY);
+    race_slot_free(&c);
+    fake_start(&d, &parent);
+    CU_ASSERT_EQUAL_FATAL(d.slot, slot);
+    /* d's events continue a's history; each stack is its own. */
+    fake_event(&d, 0x40, EV_ENTRY);
+    uint64_t d_access = fake_event(&d, 0x50, EV_ACCESS);
+    uintptr_t pcs[8];
+    CU_ASSERT_EQUAL_FATAL(race_history_restore(slot, d_access, pcs, 8), 2);
+    CU_ASSERT_EQUAL(pcs[0], 0x50);
+    CU_ASSERT_EQUAL(pcs[1], 0x40);
+    CU_ASSERT_EQUAL_FATAL(race_history_restore(slot, access, pcs, 8), 1);
+    CU_ASSERT_EQUAL(pcs[0], 0x10);
+    /* Three occupants on, a's access still names a. */
+    struct race_occupant occ;
+    CU_ASSERT_TRUE_FATAL(race_slot_occupant(slot, d_access, &occ));
+    CU_ASSERT_EQUAL(occ.goid, 104);
+    CU_ASSERT_TRUE_FATAL(race_slot_occupant(slot, access, &occ));
+    CU_ASSERT_EQUAL(occ.goid, 101);
+    CU_ASSERT_TRUE(occ.finished);
+    /* d's access is the slot's latest now: unknown to the parent. */
+    race_slot_free(&b);
+    race_slot_free(&d);
+    fake_start(&a, &parent);
+    CU_ASSERT_NOT_EQUAL(a.slot, slot);
+    race_slot_free(&a);
     vc_clear(&parent.vc);
 }
 
@@ -200,6 +266,7 @@ static const harness_case clock_cases[] = {
     {"join", test_clock_join},
     {"join of children sharing an array", test_clock_join_shared_children},
     {"covers is never stale", test_clock_covers_not_stale},
+    {"publish shares the array", test_clock_publish},
     {NULL, NULL},
 };
 static const harness_case shadow_cases[] = {
@@ -217,7 +284,7 @@ static const harness_case option_cases[] = {
     {NULL, NULL},
 };
 static const harness_case slot_cases[] = {
-    {"reuse only when the spawner knows the end", test_slot_reuse_only_when_known},
+    {"reuse only when the spawner knows every access", test_slot_reuse_only_when_known},
     {NULL, NULL},
 };
 

@@ -1,0 +1,33 @@
+/* handoff.c - the unbuffered channel hand-off (race.h: race_handoff_g).
+ *
+ * When a send meets a parked receiver, or a receive a parked sender, on an
+ * unbuffered channel, the send happens before the receive completes and
+ * the receive before the send completes: each goroutine must see what the
+ * other did before the meeting, and nothing else. That is an exchange of
+ * clocks between exactly two goroutines, so it goes through no sync
+ * object. Go routes it through one per channel (racesync on the buffer's
+ * first slot), which keeps a clock for every channel ever used and orders
+ * every later pair meeting on that channel after every earlier one; here a
+ * program that wakes 100,000 goroutines parked on their own channels keeps
+ * no clock per channel, and two pairs meeting on one channel one after the
+ * other stay unordered, as the memory model says.
+ *
+ * The parked goroutine is not running and cannot be woken by anyone else
+ * (the caller has dequeued it under the channel lock), so its state is the
+ * caller's to update. After the current goroutine has joined the parked
+ * one's clock it knows everything the parked one knows, so the parked one
+ * takes a shared copy of it (vc_publish): O(1) with copy-on-write arrays. */
+#include "detector.h"
+#include "../runtime/proc.h"
+
+void race_handoff_g(struct rt_g *gp) {
+    struct race_g *cur = race_cur, *parked = gp ? gp->race : NULL;
+    if (!cur || !parked) return;
+    vc_join(&cur->vc, &parked->vc);
+    vc_raise(&cur->vc, parked->slot, parked->epoch);
+    vc_publish(&parked->vc, &cur->vc, cur->slot, cur->epoch);
+    /* Both epochs are now known to the other side: later accesses of
+     * either are not covered by the hand-off. */
+    race_end_segment(cur);
+    race_end_segment(parked);
+}
