@@ -5,8 +5,10 @@
  * (__libc_malloc...), so behaviour and performance stay glibc's. Each live
  * block is recorded (size, allocating goroutine, its stack) in a hash table
  * with per-bucket locks, for "Location is heap block of size N ...
- * allocated by goroutine M". Freeing a block clears its shadow, so a later
- * block at the same address starts with no history. The detector's own
+ * allocated by goroutine M". Freeing a block writes it and realloc reads
+ * the old one, as the detector sees them (so an unordered access by
+ * another goroutine is reported); then the block's shadow is cleared, so a
+ * later block at the same address starts with no history. The detector's own
  * memory comes from glibc directly (race_internal_alloc) and is never
  * recorded. */
 #include "detector.h"
@@ -93,9 +95,20 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
     return false;
 }
 
-static void release_block(void *p) {
+/* Blocks up to this size are checked whole when freed or moved; a larger
+ * one would fault in shadow pages the program never touched. */
+enum { CHECKED_RELEASE_MAX = 1 << 20 };
+
+/* Ends p's life: free writes every byte of it (a racing access is a
+ * use-after-free in waiting), realloc reads what it copies; then its
+ * history is forgotten. */
+static void release_block(void *p, bool write, uintptr_t pc) {
     size_t size = forget(p);
-    if (size) race_shadow_clear((uintptr_t)p, size);
+    if (!size) return;
+    struct race_g *rg = race_cur;
+    if (rg && !rg->ignore && size <= CHECKED_RELEASE_MAX)
+        race_access_range(rg, (uintptr_t)p, size, write, pc);
+    race_shadow_clear((uintptr_t)p, size);
 }
 
 void *malloc(size_t n) {
@@ -106,7 +119,7 @@ void *malloc(size_t n) {
 
 void free(void *p) {
     if (!p) return;
-    release_block(p);
+    release_block(p, true, (uintptr_t)__builtin_return_address(0));
     __libc_free(p);
 }
 
@@ -117,7 +130,7 @@ void *calloc(size_t n, size_t size) {
 }
 
 void *realloc(void *old, size_t n) {
-    if (old) release_block(old);
+    if (old) release_block(old, false, (uintptr_t)__builtin_return_address(0));
     void *p = __libc_realloc(old, n);
     if (p) record(p, n, (uintptr_t)__builtin_return_address(0));
     return p;
