@@ -28,9 +28,8 @@ enum { CHUNK_SHIFT = 10, CHUNK = 1 << CHUNK_SHIFT, MAX_CHUNKS = (1 << SH_SLOT_BI
 static struct race_slot *_Atomic chunks[MAX_CHUNKS];
 static rt_lock slots_lock;
 static uint32_t nslots = 1;          /* slot 0 is never used: 0 means "none" */
-/* Free slots, a ring of free_cap (a power of two) entries holding nfree
- * from free_first: the newest at the end, slots the last spawner could
- * not take at the front. */
+/* Free slots, a queue in a ring of free_cap (a power of two) entries
+ * holding nfree from free_first, oldest first. */
 static uint32_t *free_ring;
 static uint32_t free_first, nfree, free_cap;
 /* The slots last freed on this thread, newest at the end: a goroutine
@@ -90,9 +89,12 @@ static bool worn_out(uint32_t s) {
     return live_slot(s)->final_epoch + 1 >= SH_EPOCH_MASK / 2;
 }
 
-/* Tries the newest free slots first (their memory is warm); one its
- * spawner cannot take yet goes to the front of the ring, so that slots
- * nobody may ever take cannot keep the others from being reused. */
+/* Tries the thread's stash newest first (its memory is warm, and a child
+ * whose end was a release its spawner has since acquired is known), then
+ * the queue oldest first (the longer ago a goroutine ended, the likelier
+ * its spawner has learnt of its last access). A slot the spawner cannot
+ * take yet goes to the back of the queue: slots nobody may ever take must
+ * not keep the others from being reused. */
 uint32_t race_slot_alloc(struct race_g *parent, uint64_t *start_epoch) {
     if (parent)
         for (uint32_t k = 0; k < REUSE_TRIES && k < stash.n; k++) {
@@ -105,14 +107,14 @@ uint32_t race_slot_alloc(struct race_g *parent, uint64_t *start_epoch) {
         }
     rt_lock_acquire(&slots_lock);
     for (uint32_t k = 0; parent && k < REUSE_TRIES && nfree; k++) {
-        uint32_t s = *ring_at(--nfree);
+        uint32_t s = *ring_at(0);
+        free_first = (free_first + 1) & (free_cap - 1);
+        nfree--;
         if (reusable(parent, s, start_epoch)) {
             rt_lock_release(&slots_lock);
             return s;
         }
-        free_first = (free_first - 1) & (free_cap - 1);
-        *ring_at(0) = s;
-        nfree++;
+        *ring_at(nfree++) = s;
     }
     uint32_t s = new_slot();
     rt_lock_release(&slots_lock);

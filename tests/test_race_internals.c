@@ -260,6 +260,29 @@ static void test_slot_reuse_only_when_known(void) {
     vc_clear(&parent.vc);
 }
 
+/* A spawner that has not yet learnt of the goroutines that just ended
+ * (each made an access) still reuses a slot freed longer ago. */
+static void test_slot_reuse_behind_unknown(void) {
+    enum { UNKNOWN = 20 };
+    uintptr_t frames[4];
+    struct race_g parent = {0}, known = {.stack = frames, .stack_cap = 4}, unknown[UNKNOWN];
+    fake_start(&known, &parent);
+    uint32_t newest = known.slot;
+    for (int i = 0; i < UNKNOWN; i++) {
+        unknown[i] = (struct race_g){.stack = frames, .stack_cap = 4};
+        fake_start(&unknown[i], &parent);
+        fake_event(&unknown[i], 0x10, EV_ACCESS);
+        if (unknown[i].slot > newest) newest = unknown[i].slot;
+    }
+    race_slot_free(&known);
+    for (int i = 0; i < UNKNOWN; i++) race_slot_free(&unknown[i]);
+    struct race_g child = {.stack = frames, .stack_cap = 4};
+    fake_start(&child, &parent);
+    CU_ASSERT_TRUE(child.slot <= newest);   /* not a fresh slot */
+    for (int i = 0; i < UNKNOWN; i++) CU_ASSERT_NOT_EQUAL(child.slot, unknown[i].slot);
+    race_slot_free(&child);
+}
+
 static const harness_case clock_cases[] = {
     {"raise and get", test_clock_raise_get},
     {"copy shares, writes copy", test_clock_copy_is_shared_and_cow},
@@ -285,6 +308,7 @@ static const harness_case option_cases[] = {
 };
 static const harness_case slot_cases[] = {
     {"reuse only when the spawner knows every access", test_slot_reuse_only_when_known},
+    {"unknown slots do not block reuse", test_slot_reuse_behind_unknown},
     {NULL, NULL},
 };
 
