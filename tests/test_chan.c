@@ -15,50 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chan.h"
 #include "harness.h"
+#include "probes.h"
 
 /* ---- helpers ---- */
-
-static size_t queue_len(go_chan *c, enum go_dir dir) {
-    rt_lock_acquire(&c->lock);
-    size_t n = 0;
-    for (rt_waiter *w = (dir == GO_SEND ? c->sendq : c->recvq).first; w; w = w->next)
-        n++;
-    rt_lock_release(&c->lock);
-    return n;
-}
-
-/* Yield until n goroutines wait on c in direction dir. Only the failure
- * path has a bound, so a bug fails the case instead of hanging it. */
-static bool yield_until_queued(go_chan *c, enum go_dir dir, size_t n) {
-    for (long spins = 0; queue_len(c, dir) < n; spins++) {
-        if (spins == 50000000L)
-            return false;
-        go_yield();
-    }
-    return true;
-}
-
-static void wait_queued(go_chan *c, enum go_dir dir, size_t n) {
-    CU_ASSERT_FATAL(yield_until_queued(c, dir, n));
-}
-
-/* Children have no CUnit registry: they give up by aborting. */
-static void child_wait_queued(go_chan *c, enum go_dir dir, size_t n) {
-    if (!yield_until_queued(c, dir, n))
-        abort();
-}
-
-static void at_each_procs(void (*body)(void)) {
-    static const int procs[] = {1, 2};
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
 
 static void join(go_chan *done, int n) {
     for (int i = 0; i < n; i++)
@@ -148,7 +108,7 @@ static void pingpong_body(void) {
     go_chan_free(pp.pong);
 }
 
-static void test_pingpong(void) { at_each_procs(pingpong_body); }
+static void test_pingpong(void) { AT_PROCS(pingpong_body, 1, 2); }
 
 /* A sender blocked on an unbuffered channel has its value copied straight
  * out of its own frame by the receiver. */
@@ -271,7 +231,7 @@ static void mpmc_body(void) {
     run_mpmc(64);
 }
 
-static void test_many_producers_consumers(void) { at_each_procs(mpmc_body); }
+static void test_many_producers_consumers(void) { AT_PROCS(mpmc_body, 1, 2); }
 
 /* ---- FIFO order of blocked goroutines ---- */
 
@@ -392,7 +352,7 @@ static void close_wakes_all_body(void) {
     go_chan_free(wakeall.done);
 }
 
-static void test_close_wakes_all_receivers(void) { at_each_procs(close_wakes_all_body); }
+static void test_close_wakes_all_receivers(void) { AT_PROCS(close_wakes_all_body, 1, 2); }
 
 /* ---- zero-size elements and NULL destinations ---- */
 

@@ -18,16 +18,7 @@
 #include <string.h>
 
 #include "harness.h"
-
-static void at_each_procs(void (*body)(void)) {
-    static const int procs[] = {1, 2, 8};
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
+#include "probes.h"
 
 /* Is the channel closed? (For Done channels, which are never sent on.) */
 static bool closed(go_chan *c) {
@@ -177,7 +168,7 @@ static void tree_propagation_body(void) {
     tree_release();
 }
 
-static void test_tree_propagation(void) { at_each_procs(tree_propagation_body); }
+static void test_tree_propagation(void) { AT_PROCS(tree_propagation_body, 1, 2, 8); }
 
 /* A child made under a cancelled context is born cancelled with the
  * parent's cause. */
@@ -420,7 +411,7 @@ static void timer_churn_body(void) {
     go_wg_wait(&wg);
 }
 
-static void test_timer_churn(void) { at_each_procs(timer_churn_body); }
+static void test_timer_churn(void) { AT_PROCS(timer_churn_body, 1, 2, 8); }
 
 /* ---- select on Done ---- */
 
@@ -542,7 +533,7 @@ static void stress_body(void) {
     go_ctx_release(st.root);
 }
 
-static void test_concurrent_stress(void) { at_each_procs(stress_body); }
+static void test_concurrent_stress(void) { AT_PROCS(stress_body, 1, 2, 8); }
 
 /* ---- the deadlock check and context timers, in child processes ---- */
 

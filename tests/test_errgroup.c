@@ -14,24 +14,7 @@
 #include <string.h>
 
 #include "harness.h"
-
-static void at_each_procs(void (*body)(void)) {
-    static const int procs[] = {1, 2, 8};
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
-
-/* Yield until cond holds; fail instead of hanging if it never does. */
-#define YIELD_UNTIL(cond)                                                      \
-    do {                                                                       \
-        long spins_ = 0;                                                       \
-        while (!(cond) && ++spins_ < 50000000L) go_yield();                    \
-        CU_ASSERT_FATAL(cond);                                                 \
-    } while (0)
+#include "probes.h"
 
 /* ---- results ---- */
 
@@ -58,7 +41,7 @@ static void all_succeed_body(void) {
     go_errgroup_free(g);
 }
 
-static void test_all_succeed(void) { at_each_procs(all_succeed_body); }
+static void test_all_succeed(void) { AT_PROCS(all_succeed_body, 1, 2, 8); }
 
 static void test_empty_group(void) {
     go_errgroup *g = go_errgroup_make(go_ctx_background());
@@ -103,7 +86,7 @@ static void first_error_body(void) {
     go_ctx_release(parent);
 }
 
-static void test_first_error_wins(void) { at_each_procs(first_error_body); }
+static void test_first_error_wins(void) { AT_PROCS(first_error_body, 1, 2, 8); }
 
 /* Cancelling the parent reaches the group's functions. */
 static int return_on_cancel(go_ctx *ctx, void *arg) {
@@ -198,7 +181,7 @@ static void limit_body(void) {
     }
 }
 
-static void test_limit_bounds_concurrency(void) { at_each_procs(limit_body); }
+static void test_limit_bounds_concurrency(void) { AT_PROCS(limit_body, 1, 2, 8); }
 
 static go_chan *gate; /* int, unbuffered: each receive lets one function end */
 
@@ -240,7 +223,7 @@ static void try_go_body(void) {
     go_chan_free(gate);
 }
 
-static void test_try_go(void) { at_each_procs(try_go_body); }
+static void test_try_go(void) { AT_PROCS(try_go_body, 1, 2, 8); }
 
 /* Callers parked in go_errgroup_go under a limit of zero start when the
  * limit is lifted. */

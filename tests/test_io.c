@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "probes.h"
 #include "rt.h"
 
 /* ---- helpers ----
@@ -40,15 +41,6 @@
  * any call that can park, while the compiler may reuse errno's address
  * across calls. So errno is only ever read right after the call that set
  * it, and never written before one. */
-
-/* Wait, by yielding, until cond holds; fail the case instead of hanging if
- * it never does. Only the failure path depends on the bound. */
-#define YIELD_UNTIL(cond)                                                      \
-    do {                                                                       \
-        long spins_ = 0;                                                       \
-        while (!(cond) && ++spins_ < 50000000L) go_yield();                    \
-        CU_ASSERT_FATAL(cond);                                                 \
-    } while (0)
 
 /* Is goroutine id in the given state (and, for G_WAITING, wait reason)? */
 static bool goroutine_is(uint64_t id, enum rt_gstatus status, enum rt_wait_reason why) {

@@ -21,32 +21,12 @@
 #include <time.h>
 
 #include "harness.h"
+#include "probes.h"
 #include "rt.h"
 
 enum { SPIN_LIMIT = 20000000 };
 
 /* ---- helpers ---- */
-
-/* Is goroutine id parked with this wait reason? */
-static bool is_parked(uint64_t id, enum rt_wait_reason reason) {
-    bool parked = false;
-    rt_lock_acquire(&rt_allgs_lock);
-    for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next)
-        if (gp->id == id && atomic_load(&gp->status) == G_WAITING) {
-            parked = gp->wait_reason == reason;
-            break;
-        }
-    rt_lock_release(&rt_allgs_lock);
-    return parked;
-}
-
-static bool yield_until_parked(uint64_t id, enum rt_wait_reason reason) {
-    for (long spins = 0; !is_parked(id, reason); spins++) {
-        if (spins == SPIN_LIMIT / 100) return false;
-        go_yield();
-    }
-    return true;
-}
 
 /* Goroutines that signalled completion may still be on their way out:
  * yield until the live count is back to want. */
@@ -112,17 +92,6 @@ static void expect_child(const char *child, const char *const *env, int status,
     }
     show_on_failure(ok, child, &r);
 }
-
-static void at_procs(const int *procs, size_t n, void (*body)(void)) {
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < n; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
-
-static const int procs_1_2_8[] = {1, 2, 8};
 
 /* ---- go_spawn_copy ---- */
 
@@ -205,7 +174,7 @@ static void copies_body(void) {
     go_chan_free(copy_release);
 }
 
-static void test_spawn_copy_private(void) { at_procs(procs_1_2_8, 3, copies_body); }
+static void test_spawn_copy_private(void) { AT_PROCS(copies_body, 1, 2, 8); }
 
 /* Copies of every awkward size are aligned for any type and hold exactly
  * the caller's bytes; up to 100 KiB (the default 256 KiB stack takes
@@ -333,7 +302,7 @@ static void ids_body(void) {
 
 static void test_ids(void) {
     CU_ASSERT_EQUAL(go_id(), 1);
-    at_procs(procs_1_2_8, 3, ids_body);
+    AT_PROCS(ids_body, 1, 2, 8);
     CU_ASSERT_EQUAL(go_id(), 1);
 }
 
@@ -361,7 +330,7 @@ static void count_body(void) {
 }
 
 static void test_num_goroutine(void) {
-    at_procs(procs_1_2_8, 3, count_body);
+    AT_PROCS(count_body, 1, 2, 8);
 }
 
 /* ---- names ---- */
@@ -787,7 +756,7 @@ static void exit_body(void) {
     go_chan_free(pp_pong);
 }
 
-static void test_exit_from_goroutine(void) { at_procs(procs_1_2_8, 3, exit_body); }
+static void test_exit_from_goroutine(void) { AT_PROCS(exit_body, 1, 2, 8); }
 
 /* main leaves with go_exit; a chain of workers finishes the job. */
 enum { CHAIN = 3 };

@@ -12,50 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chan.h"
 #include "harness.h"
+#include "probes.h"
 
 /* ---- helpers ---- */
-
-static size_t queue_len(go_chan *c, enum go_dir dir) {
-    rt_lock_acquire(&c->lock);
-    size_t n = 0;
-    for (rt_waiter *w = (dir == GO_SEND ? c->sendq : c->recvq).first; w; w = w->next)
-        n++;
-    rt_lock_release(&c->lock);
-    return n;
-}
-
-/* Yield until n goroutines wait on c in direction dir. Only the failure
- * path has a bound, so a bug fails the case instead of hanging it. */
-static bool yield_until_queued(go_chan *c, enum go_dir dir, size_t n) {
-    for (long spins = 0; queue_len(c, dir) < n; spins++) {
-        if (spins == 50000000L)
-            return false;
-        go_yield();
-    }
-    return true;
-}
-
-static void wait_queued(go_chan *c, enum go_dir dir, size_t n) {
-    CU_ASSERT_FATAL(yield_until_queued(c, dir, n));
-}
-
-/* Children have no CUnit registry: they give up by aborting. */
-static void child_wait_queued(go_chan *c, enum go_dir dir, size_t n) {
-    if (!yield_until_queued(c, dir, n))
-        abort();
-}
-
-static void at_each_procs(void (*body)(void)) {
-    static const int procs[] = {1, 2};
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
 
 static void join(go_chan *done, int n) {
     for (int i = 0; i < n; i++)
@@ -316,7 +276,7 @@ static void select_meets_select_body(void) {
     go_chan_free(meet.done);
 }
 
-static void test_select_meets_select(void) { at_each_procs(select_meets_select_body); }
+static void test_select_meets_select(void) { AT_PROCS(select_meets_select_body, 1, 2); }
 
 /* ---- close ---- */
 
@@ -538,7 +498,7 @@ static void stress_body(void) {
     go_chan_free(st.done);
 }
 
-static void test_stress(void) { at_each_procs(stress_body); }
+static void test_stress(void) { AT_PROCS(stress_body, 1, 2); }
 
 /* ---- children ---- */
 

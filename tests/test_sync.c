@@ -15,27 +15,8 @@
 #include <string.h>
 
 #include "harness.h"
+#include "probes.h"
 #include "sema.h"
-
-/* Run a stress body at each GOMAXPROCS of interest, then restore it. */
-static void at_each_procs(void (*body)(void)) {
-    static const int procs[] = {1, 2, 8};
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < sizeof procs / sizeof *procs; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
-
-/* Wait, by yielding, until cond holds; fail the case instead of hanging if
- * it never does. Only the failure path depends on the bound. */
-#define YIELD_UNTIL(cond)                                                      \
-    do {                                                                       \
-        long spins_ = 0;                                                       \
-        while (!(cond) && ++spins_ < 50000000L) go_yield();                    \
-        CU_ASSERT_FATAL(cond);                                                 \
-    } while (0)
 
 /* ---- Mutex ---- */
 
@@ -76,7 +57,7 @@ static void mutex_contention_body(void) {
     CU_ASSERT_EQUAL(mx.mu.state_, 0);
 }
 
-static void test_mutex_contention(void) { at_each_procs(mutex_contention_body); }
+static void test_mutex_contention(void) { AT_PROCS(mutex_contention_body, 1, 2, 8); }
 
 static atomic_int trylock_seen;
 
@@ -115,7 +96,7 @@ static void mutex_unlock_by_other_body(void) {
     CU_ASSERT_EQUAL(m.state_, 0);
 }
 
-static void test_mutex_unlock_by_other(void) { at_each_procs(mutex_unlock_by_other_body); }
+static void test_mutex_unlock_by_other(void) { AT_PROCS(mutex_unlock_by_other_body, 1, 2, 8); }
 
 /* Starvation: hammers take the lock back-to-back and hold it for a while
  * (yielding, so the others run and queue up even at GOMAXPROCS 1), so a
@@ -175,7 +156,7 @@ static void mutex_starvation_body(void) {
     CU_ASSERT_EQUAL(sv.mu.state_, 0);
 }
 
-static void test_mutex_starvation(void) { at_each_procs(mutex_starvation_body); }
+static void test_mutex_starvation(void) { AT_PROCS(mutex_starvation_body, 1, 2, 8); }
 
 /* ---- RWMutex ---- */
 
@@ -215,7 +196,7 @@ static void rwmutex_parallel_readers_body(void) {
     CU_ASSERT_EQUAL(rws.rw.reader_count_, 0);
 }
 
-static void test_rwmutex_parallel_readers(void) { at_each_procs(rwmutex_parallel_readers_body); }
+static void test_rwmutex_parallel_readers(void) { AT_PROCS(rwmutex_parallel_readers_body, 1, 2, 8); }
 
 enum { RW_MIX_WORKERS = 24, RW_MIX_ROUNDS = 1500 };
 static long rw_protected; /* written by writers only */
@@ -264,7 +245,7 @@ static void rwmutex_writer_exclusion_body(void) {
     CU_ASSERT_EQUAL(rws.rw.w_.state_, 0);
 }
 
-static void test_rwmutex_writer_exclusion(void) { at_each_procs(rwmutex_writer_exclusion_body); }
+static void test_rwmutex_writer_exclusion(void) { AT_PROCS(rwmutex_writer_exclusion_body, 1, 2, 8); }
 
 static void pending_writer(void *arg) {
     go_rwmutex_lock(&rws.rw);
@@ -301,7 +282,7 @@ static void rwmutex_writer_preference_body(void) {
     CU_ASSERT_EQUAL(rws.rw.reader_count_, 0);
 }
 
-static void test_rwmutex_writer_preference(void) { at_each_procs(rwmutex_writer_preference_body); }
+static void test_rwmutex_writer_preference(void) { AT_PROCS(rwmutex_writer_preference_body, 1, 2, 8); }
 
 /* ---- WaitGroup ---- */
 
@@ -345,7 +326,7 @@ static void waitgroup_fanout_body(void) {
     CU_ASSERT_EQUAL(wgs.work.state_, 0);
 }
 
-static void test_waitgroup_fanout(void) { at_each_procs(waitgroup_fanout_body); }
+static void test_waitgroup_fanout(void) { AT_PROCS(waitgroup_fanout_body, 1, 2, 8); }
 
 /* Each round reuses both groups once every Wait of the previous round has
  * returned (waiters_done guarantees that). */
@@ -369,7 +350,7 @@ static void waitgroup_reuse_body(void) {
     CU_ASSERT_EQUAL(wgs.waiters_done.state_, 0);
 }
 
-static void test_waitgroup_reuse(void) { at_each_procs(waitgroup_reuse_body); }
+static void test_waitgroup_reuse(void) { AT_PROCS(waitgroup_reuse_body, 1, 2, 8); }
 
 static void test_waitgroup_zero(void) {
     go_waitgroup wg = {0};
@@ -421,7 +402,7 @@ static void once_concurrent_body(void) {
     CU_ASSERT_EQUAL(atomic_load(&on.early_returns), 0);
 }
 
-static void test_once_concurrent(void) { at_each_procs(once_concurrent_body); }
+static void test_once_concurrent(void) { AT_PROCS(once_concurrent_body, 1, 2, 8); }
 
 /* ---- Cond ---- */
 
@@ -492,7 +473,7 @@ static void cond_producer_consumer_body(void) {
     CU_ASSERT_PTR_NULL(pc.not_full.head_);
 }
 
-static void test_cond_producer_consumer(void) { at_each_procs(cond_producer_consumer_body); }
+static void test_cond_producer_consumer(void) { AT_PROCS(cond_producer_consumer_body, 1, 2, 8); }
 
 enum { COND_WAITERS = 16 };
 
@@ -535,7 +516,7 @@ static void cond_broadcast_body(void) {
     CU_ASSERT_EQUAL(cw.woken, COND_WAITERS);
 }
 
-static void test_cond_broadcast(void) { at_each_procs(cond_broadcast_body); }
+static void test_cond_broadcast(void) { AT_PROCS(cond_broadcast_body, 1, 2, 8); }
 
 static void ordered_waiter(void *arg) {
     go_mutex_lock(&cw.mu);
@@ -568,7 +549,7 @@ static void cond_signal_order_body(void) {
     CU_ASSERT_PTR_NULL(cw.cond.head_);
 }
 
-static void test_cond_signal_order(void) { at_each_procs(cond_signal_order_body); }
+static void test_cond_signal_order(void) { AT_PROCS(cond_signal_order_body, 1, 2, 8); }
 
 /* ---- what a blocked goroutine is reported as waiting on ---- */
 

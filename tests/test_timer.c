@@ -19,31 +19,12 @@
 #include <string.h>
 
 #include "harness.h"
+#include "probes.h"
 #include "rt.h"
 
 enum { SPIN_LIMIT = 20000000 };
 
 /* ---- helpers ---- */
-
-static bool is_parked(uint64_t id, enum rt_wait_reason reason) {
-    bool parked = false;
-    rt_lock_acquire(&rt_allgs_lock);
-    for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next)
-        if (gp->id == id && atomic_load(&gp->status) == G_WAITING) {
-            parked = gp->wait_reason == reason;
-            break;
-        }
-    rt_lock_release(&rt_allgs_lock);
-    return parked;
-}
-
-static bool yield_until_parked(uint64_t id, enum rt_wait_reason reason) {
-    for (long spins = 0; !is_parked(id, reason); spins++) {
-        if (spins == SPIN_LIMIT / 100) return false;
-        go_yield();
-    }
-    return true;
-}
 
 static int64_t recv_time(go_timer *t) {
     int64_t v = 0;
@@ -58,18 +39,6 @@ static void wait_marker(int64_t ns) {
     recv_time(marker);
     go_timer_free(marker);
 }
-
-static void at_procs(const int *procs, size_t n, void (*body)(void)) {
-    int saved = go_maxprocs(0);
-    for (size_t i = 0; i < n; i++) {
-        go_maxprocs(procs[i]);
-        body();
-    }
-    go_maxprocs(saved);
-}
-
-static const int procs_1_2[] = {1, 2};
-static const int procs_1_2_8[] = {1, 2, 8};
 
 static bool has_line(const char *output, const char *line) {
     size_t n = strlen(line);
@@ -149,7 +118,7 @@ static void sleep_order_body(void) {
     go_chan_free(sleep_msgs);
 }
 
-static void test_sleep_order(void) { at_procs(procs_1_2, 2, sleep_order_body); }
+static void test_sleep_order(void) { AT_PROCS(sleep_order_body, 1, 2); }
 
 static void test_sleep_at_least(void) {
     static const int64_t durations[] = {1, GO_MICROSECOND, 50 * GO_MICROSECOND,
@@ -189,7 +158,7 @@ static void many_sleepers_body(void) {
     go_chan_free(sleep_done);
 }
 
-static void test_many_sleepers(void) { at_procs(procs_1_2_8, 3, many_sleepers_body); }
+static void test_many_sleepers(void) { AT_PROCS(many_sleepers_body, 1, 2, 8); }
 
 /* At GOMAXPROCS 1 a sleeping goroutine gives its thread away: the worker
  * spawned before main sleeps runs during that sleep, so it has counted at
@@ -435,7 +404,7 @@ static void ten_thousand_body(void) {
     CU_ASSERT_EQUAL(still_pending, 0);
 }
 
-static void test_ten_thousand_timers(void) { at_procs(procs_1_2, 2, ten_thousand_body); }
+static void test_ten_thousand_timers(void) { AT_PROCS(ten_thousand_body, 1, 2); }
 
 /* Timers started by goroutines spread over the Ps, each waited for by its
  * own goroutine. */
@@ -480,7 +449,7 @@ static void many_starters_body(void) {
 }
 
 static void test_timers_from_many_goroutines(void) {
-    at_procs(procs_1_2_8, 3, many_starters_body);
+    AT_PROCS(many_starters_body, 1, 2, 8);
 }
 
 /* Goroutines on different Ps race to stop the same timers: each pending
@@ -510,7 +479,7 @@ static void concurrent_stop_body(void) {
     go_chan_free(stoppers_done);
 }
 
-static void test_concurrent_stop(void) { at_procs(procs_1_2_8, 3, concurrent_stop_body); }
+static void test_concurrent_stop(void) { AT_PROCS(concurrent_stop_body, 1, 2, 8); }
 
 /* ---- go_timer_free ---- */
 
@@ -547,7 +516,7 @@ static void test_timer_free(void) {
     for (int i = 0; i < 1000; i++) go_timer_free(go_timer_make(i % 2 ? GO_MILLISECOND : 3600 * GO_SECOND));
     go_timer_free(go_ticker_make(GO_MILLISECOND));
     wait_marker(5 * GO_MILLISECOND);
-    at_procs(procs_1_2_8, 3, free_body);
+    AT_PROCS(free_body, 1, 2, 8);
 }
 
 /* ---- timers and the deadlock verdict ---- */
