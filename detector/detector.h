@@ -62,8 +62,6 @@ struct race_g {
  * to date by the scheduler's switch hook. */
 extern __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
 
-static inline void race_epoch_tick(struct race_g *rg) { rg->epoch++; }
-
 /* ---- options.c ---- */
 struct race_options {
     const char *log_path;

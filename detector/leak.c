@@ -35,20 +35,6 @@ static bool forever_by_itself(struct rt_g *gp) {
     }
 }
 
-static bool live(struct rt_g *gp) {
-    switch (atomic_load(&gp->status)) {
-    case G_RUNNABLE:
-    case G_RUNNING:
-    case G_SYSCALL:
-        return true;
-    case G_WAITING:
-        return gp->wait_reason == WAIT_SLEEP || gp->wait_reason == WAIT_IO ||
-               gp->wait_reason == WAIT_SYSCALL;
-    default:
-        return false;
-    }
-}
-
 static void report(struct rt_g *gp) {
     int64_t waited = (rt_nanotime() - gp->wait_since) / GO_SECOND;
     rt_printf(2, "==================\nWARNING: GOROUTINE LEAK\n");
@@ -83,10 +69,10 @@ static int find_leaks(bool at_exit) {
     bool any_live = false;
     struct rt_g *self = rt_getg();
     for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next)
-        if (gp != self && live(gp)) any_live = true;
+        if (gp != self && rt_wakes_by_itself(gp)) any_live = true;
     size_t k = 0;
     for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next) {
-        if (gp == self || atomic_load(&gp->status) != G_WAITING || live(gp) || gp->leak_reported)
+        if (gp == self || atomic_load(&gp->status) != G_WAITING || rt_wakes_by_itself(gp) || gp->leak_reported)
             continue;
         if (forever_by_itself(gp) || (at_exit && !any_live)) found[k++] = gp;
     }

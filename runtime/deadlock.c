@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static bool wakes_by_itself(struct rt_g *gp) {
+bool rt_wakes_by_itself(struct rt_g *gp) {
     switch (atomic_load(&gp->status)) {
     case G_RUNNABLE:
     case G_RUNNING:
@@ -33,7 +33,7 @@ static int by_id(const void *a, const void *b) {
 void rt_check_dead(void) {
     rt_lock_acquire(&rt_allgs_lock);
     for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next)
-        if (wakes_by_itself(gp)) {
+        if (rt_wakes_by_itself(gp)) {
             rt_lock_release(&rt_allgs_lock);
             return;
         }

@@ -146,6 +146,9 @@ void rt_install_sigquit(void);
 
 /* deadlock.c */
 void rt_check_dead(void);
+/* Whether gp can run again without another goroutine's help: running,
+ * runnable, in a system call, or waiting on a sleep or I/O. */
+bool rt_wakes_by_itself(struct rt_g *gp);
 
 /* The assembly context switch and trampoline. */
 void rt_switch(void **save_sp, void *new_sp);
