@@ -51,6 +51,7 @@ enum {
     STEAL_TRIES = 4,
     SPIN_NS = 50000,           /* how long an idle M spins before sleeping */
     SPAWN_YIELD_QUEUE = 64,    /* local queue length at which spawn yields */
+    RUNNEXT_GRACE_NS = 3000,   /* how long a thief leaves a running P's runnext */
 };
 
 struct rt_sched rt_sched;
@@ -246,6 +247,17 @@ static struct rt_g *runq_steal(struct rt_p *p, struct rt_p *victim, bool take_ru
         if (n == 0) {
             if (!take_runnext) return NULL;
             struct rt_g *next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+            if (next && victim->status == P_RUNNING) {
+                /* The victim has probably just readied next and is about
+                 * to park (a channel hand-off): give it the few
+                 * microseconds it needs to run next itself, rather than
+                 * bounce the pair between Ps (Go backs off the same way). */
+                int64_t until = rt_nanotime() + RUNNEXT_GRACE_NS;
+                do {
+                    for (int i = 0; i < 16; i++) __builtin_ia32_pause();
+                    next = atomic_load_explicit(&victim->runnext, memory_order_relaxed);
+                } while (next && rt_nanotime() < until);
+            }
             if (next && atomic_compare_exchange_strong_explicit(
                             &victim->runnext, &next, NULL, memory_order_acq_rel,
                             memory_order_relaxed))

@@ -48,6 +48,7 @@ enum {
     RED_ZONE = 2 * PAGE,          /* unguarded stacks' overflow margin */
     SLAB_BYTES = 16 << 20,        /* address space per slab */
     GFREE_LOCAL_MAX = 64,
+    GFREE_BATCH = 32,
     ALTSTACK_SIZE = 256 << 10,
 };
 
@@ -136,9 +137,27 @@ static struct rt_g *carve_slot(size_t stack_size) {
     return gp;
 }
 
+/* Per-P caches trade with the global lists in batches of GFREE_BATCH
+ * (Go's gfget/gfput do the same): with one P spawning and another running
+ * the children to their end, dead Gs flow from one cache to the other, and
+ * one stack_lock round trip per batch instead of per G keeps the two Ps off
+ * each other's cache lines. */
 struct rt_g *rt_gfget(struct rt_p *p, size_t stack_size) {
-    struct rt_g *gp = NULL;
-    if (p && p->gfree && p->gfree->stack->stack_size == stack_size) {
+    bool local = p && stack_size == rt_default_stack_size;
+    if (local && !p->gfree) {
+        int ci = class_index(stack_size);
+        rt_lock_acquire(&stack_lock);
+        while (p->ngfree < GFREE_BATCH && gfree_global[ci]) {
+            struct rt_g *gp = gfree_global[ci];
+            gfree_global[ci] = gp->sched_link;
+            gp->sched_link = p->gfree;
+            p->gfree = gp;
+            p->ngfree++;
+        }
+        rt_lock_release(&stack_lock);
+    }
+    struct rt_g *gp;
+    if (local && p->gfree && p->gfree->stack->stack_size == stack_size) {
         gp = p->gfree;
         p->gfree = gp->sched_link;
         p->ngfree--;
@@ -160,17 +179,26 @@ struct rt_g *rt_gfget(struct rt_p *p, size_t stack_size) {
 }
 
 void rt_gfput(struct rt_p *p, struct rt_g *gp) {
-    if (gp->stack->stack_size == rt_default_stack_size && p &&
-        p->ngfree < GFREE_LOCAL_MAX) {
-        gp->sched_link = p->gfree;
-        p->gfree = gp;
-        p->ngfree++;
+    int ci = class_index(gp->stack->stack_size);
+    if (gp->stack->stack_size != rt_default_stack_size || !p) {
+        rt_lock_acquire(&stack_lock);
+        gp->sched_link = gfree_global[ci];
+        gfree_global[ci] = gp;
+        rt_lock_release(&stack_lock);
         return;
     }
+    gp->sched_link = p->gfree;
+    p->gfree = gp;
+    if (++p->ngfree < GFREE_LOCAL_MAX) return;
     rt_lock_acquire(&stack_lock);
-    int ci = class_index(gp->stack->stack_size);
-    gp->sched_link = gfree_global[ci];
-    gfree_global[ci] = gp;
+    while (p->ngfree > GFREE_LOCAL_MAX - GFREE_BATCH) {
+        struct rt_g *out = p->gfree;
+        p->gfree = out->sched_link;
+        p->ngfree--;
+        int oci = class_index(out->stack->stack_size);
+        out->sched_link = gfree_global[oci];
+        gfree_global[oci] = out;
+    }
     rt_lock_release(&stack_lock);
 }
 
