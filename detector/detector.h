@@ -17,6 +17,8 @@
 #include "race.h"
 #include "clock.h"
 
+#include <sched.h>
+
 #pragma GCC visibility push(hidden)
 
 /* ---- epochs and shadow words ----
@@ -35,6 +37,29 @@ static inline uint8_t sh_mask(uint64_t s) { return (uint8_t)(s >> 56); }
 static inline uint32_t sh_slot(uint64_t s) { return (uint32_t)((s >> SH_EPOCH_BITS) & SH_SLOT_MASK); }
 static inline uint64_t sh_epoch(uint64_t s) { return s & SH_EPOCH_MASK; }
 static inline bool sh_atomic(uint64_t s) { return s & SH_ATOMIC; }
+
+/* ---- spinlocks ----
+ * For the detector's own short critical sections, whose holders never
+ * block: one atomic exchange to take, a plain store to drop (a sleeping
+ * rt_lock needs a second atomic operation to drop). A waiter that spins
+ * too long yields its thread in case the holder was preempted. */
+typedef struct {
+    _Atomic uint32_t busy;
+} race_spinlock;
+
+static inline void race_spin_lock(race_spinlock *l) {
+    for (int spins = 0;; spins++) {
+        if (!atomic_load_explicit(&l->busy, memory_order_relaxed) &&
+            !atomic_exchange_explicit(&l->busy, 1, memory_order_acquire))
+            return;
+        if (spins < 64) __builtin_ia32_pause();
+        else sched_yield();
+    }
+}
+
+static inline void race_spin_unlock(race_spinlock *l) {
+    atomic_store_explicit(&l->busy, 0, memory_order_release);
+}
 
 /* ---- per-goroutine state (gp->race) ---- */
 struct race_g {

@@ -125,15 +125,19 @@ static void side_release(struct side_table *t, uint32_t i) {
 
 enum { RSET_STRIPES = 1024, RSET_MAX = 64 };
 
+/* Changed only under the cell's stripe lock, except for one lock-free
+ * move of a reader's own entry (refresh_own_read); version is odd while a
+ * locked change is under way, so that move can tell it overlapped one. */
 struct rset {
     uint32_t n;
+    _Atomic uint32_t version;
     uint64_t e[RSET_MAX];
 };
 
-static rt_lock stripes[RSET_STRIPES];
+static race_spinlock stripes[RSET_STRIPES];
 static struct side_table rsets;
 
-static rt_lock *stripe_of(struct cell *c) {
+static race_spinlock *stripe_of(struct cell *c) {
     return &stripes[((uintptr_t)c >> 4) % RSET_STRIPES];
 }
 
@@ -203,14 +207,15 @@ static void report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool wri
  * covers. */
 static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size_t size,
                          bool write, bool atomic, uintptr_t pc, uint64_t me, uint8_t mask) {
-    rt_lock *l = stripe_of(c);
-    rt_lock_acquire(l);
+    race_spinlock *l = stripe_of(c);
+    race_spin_lock(l);
     uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
     if (!is_rset(r)) {
-        rt_lock_release(l);
+        race_spin_unlock(l);
         return;
     }
     struct rset *s = rset_get(r);
+    uint32_t version = atomic_fetch_add(&s->version, 1) + 1;
     uint64_t racing = 0;
     uint32_t k = 0;
     for (uint32_t i = 0; i < s->n; i++) {
@@ -220,24 +225,49 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
         /* A write ends every read of its bytes (reported if racing); a
          * read supersedes the reads of its bytes it is ordered after. */
         uint64_t rest = write || before ? with_mask(e, sh_mask(e) & ~mask) : e;
-        if (rest) s->e[k++] = rest;
+        if (rest) __atomic_store_n(&s->e[k++], rest, __ATOMIC_RELAXED);
     }
-    s->n = k;
-    if (!write) {
-        if (s->n < RSET_MAX) s->e[s->n++] = me;
-        else s->e[RSET_MAX - 1] = me;
-    } else if (!s->n) {
+    if (!write) __atomic_store_n(&s->e[k < RSET_MAX ? k++ : RSET_MAX - 1], me, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->n, k, __ATOMIC_RELAXED);
+    atomic_store_explicit(&s->version, version + 1, memory_order_release);
+    if (write && !k) {
         atomic_store_explicit(&c->r, 0, memory_order_relaxed);
         rset_release(r);
     }
-    rt_lock_release(l);
+    race_spin_unlock(l);
     if (racing) report_pair(rg, addr, size, write, atomic, pc, racing, false);
+}
+
+/* The common read of a read-shared word: a goroutine already in the set
+ * reads the same bytes again (a field several goroutines keep reading
+ * between their releases). Its entry moves to this epoch by one CAS, with
+ * no lock; entries of others it is ordered after stay (a writer ordered
+ * after this read is ordered after them too). The move counts only if no
+ * locked change of the set overlapped it (the version is even and did not
+ * change: a locked change rewrites entries and could undo the move; the
+ * CAS and the version's increment are both locked instructions, so one of
+ * the two sees the other) and the word still refers to the set; otherwise
+ * the caller takes the locked path, which records the read again. */
+static bool refresh_own_read(struct cell *c, uint64_t r, uint64_t me) {
+    struct rset *s = rset_get(r);
+    uint32_t version = atomic_load(&s->version);
+    if (version & 1) return false;
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+    for (uint32_t i = 0; i < n && i < RSET_MAX; i++) {
+        uint64_t e = __atomic_load_n(&s->e[i], __ATOMIC_RELAXED);
+        if ((e & ~SH_EPOCH_MASK) != (me & ~SH_EPOCH_MASK)) continue;
+        return __atomic_compare_exchange_n(&s->e[i], &e, me, false, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_RELAXED) &&
+               atomic_load(&s->version) == version &&
+               atomic_load_explicit(&c->r, memory_order_relaxed) == r;
+    }
+    return false;
 }
 
 /* Turns the read word, if it still holds seen, into the set {kept, me}. */
 static void inflate(struct cell *c, uint64_t seen, uint64_t kept, uint64_t me) {
-    rt_lock *l = stripe_of(c);
-    rt_lock_acquire(l);
+    race_spinlock *l = stripe_of(c);
+    race_spin_lock(l);
     if (atomic_load_explicit(&c->r, memory_order_relaxed) == seen) {
         uint64_t tag = rset_new();
         struct rset *s = rset_get(tag);
@@ -246,7 +276,7 @@ static void inflate(struct cell *c, uint64_t seen, uint64_t kept, uint64_t me) {
         s->n = 2;
         atomic_store_explicit(&c->r, tag, memory_order_relaxed);
     }
-    rt_lock_release(l);
+    race_spin_unlock(l);
 }
 
 /* The read record of one byte of a word whose read word is r. */
@@ -268,8 +298,8 @@ static uint64_t byte_reads(uint64_t r, uint8_t bit) {
 /* Gives c a cell per byte, each holding what c recorded of that byte;
  * returns c's new write word. */
 static uint64_t split_word(struct cell *c) {
-    rt_lock *l = stripe_of(c);
-    rt_lock_acquire(l);
+    race_spinlock *l = stripe_of(c);
+    race_spin_lock(l);
     uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
     if (!is_split(w)) {
         uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
@@ -287,7 +317,7 @@ static uint64_t split_word(struct cell *c) {
         w = SPLIT_TAG | i;
         atomic_store_explicit(&c->w, w, memory_order_release);
     }
-    rt_lock_release(l);
+    race_spin_unlock(l);
     return w;
 }
 
@@ -332,7 +362,7 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
         return;
     }
     if (is_rset(r)) {
-        shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
+        if (!refresh_own_read(c, r, me)) shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
     } else if (r && mergeable(rg, r, atomic)) {
         atomic_store_explicit(&c->r, me | (uint64_t)(sh_mask(r) & ~mask) << 56, memory_order_relaxed);
     } else if (!r || (happened_before(rg, r) && !(sh_mask(r) & ~mask))) {
@@ -484,6 +514,12 @@ void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, boo
  * then, so the repeats are skipped. */
 void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc) {
     if (!shadow_ok || size == 0) return;
+    /* Within one word (a channel element, a flag): the word check is
+     * cheaper and knows when the access is already recorded. */
+    if ((addr & 7) + size <= 8) {
+        race_access(rg, addr, size, write, false, pc);
+        return;
+    }
     if (addr >= rg->range_lo && addr + size <= rg->range_hi &&
         rg->range_segment == rg->segment_start && (rg->range_write || !write))
         return;

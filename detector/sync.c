@@ -7,16 +7,12 @@
  * Release merges the goroutine's clock, with its own current epoch, into
  * the object's; acquire merges the object's clock into the goroutine's.
  * With copy-on-write clocks both are usually O(1), so the bucket lock is
- * what an operation mostly costs: it is a spinlock taken with one atomic
- * exchange and dropped with a plain store (a sleeping lock needs a second
- * atomic operation to drop). Holders never block, and a waiter that spins
- * too long yields its thread in case the holder was preempted. */
+ * what an operation mostly costs: a race_spinlock. */
 #include "detector.h"
 
-#include <sched.h>
 #include <string.h>
 
-enum { BUCKETS = 1 << 16, SPINS_BEFORE_YIELD = 64 };
+enum { BUCKETS = 1 << 16 };
 
 struct sync_obj {
     uintptr_t addr;
@@ -25,25 +21,11 @@ struct sync_obj {
 };
 
 struct bucket {
-    _Atomic uint32_t busy;
+    race_spinlock lock;
     struct sync_obj *head;
 };
 
 static struct bucket table[BUCKETS];
-
-static void bucket_lock(struct bucket *b) {
-    for (int spins = 0;; spins++) {
-        if (!atomic_load_explicit(&b->busy, memory_order_relaxed) &&
-            !atomic_exchange_explicit(&b->busy, 1, memory_order_acquire))
-            return;
-        if (spins < SPINS_BEFORE_YIELD) __builtin_ia32_pause();
-        else sched_yield();
-    }
-}
-
-static void bucket_unlock(struct bucket *b) {
-    atomic_store_explicit(&b->busy, 0, memory_order_release);
-}
 
 static struct bucket *bucket_of(uintptr_t addr) {
     uint64_t h = (uint64_t)addr * 0x9E3779B97F4A7C15ull;
@@ -70,27 +52,27 @@ static void release_into(struct race_g *rg, struct sync_obj *o) {
 
 void race_sync_acquire(struct race_g *rg, uintptr_t addr) {
     struct bucket *b = bucket_of(addr);
-    bucket_lock(b);
+    race_spin_lock(&b->lock);
     struct sync_obj *o = lookup(b, addr, false);
     if (o) vc_join(&rg->vc, &o->vc);
-    bucket_unlock(b);
+    race_spin_unlock(&b->lock);
 }
 
 void race_sync_release(struct race_g *rg, uintptr_t addr) {
     struct bucket *b = bucket_of(addr);
-    bucket_lock(b);
+    race_spin_lock(&b->lock);
     release_into(rg, lookup(b, addr, true));
-    bucket_unlock(b);
+    race_spin_unlock(&b->lock);
     race_end_segment(rg);
 }
 
 void race_sync_release_acquire(struct race_g *rg, uintptr_t addr) {
     struct bucket *b = bucket_of(addr);
-    bucket_lock(b);
+    race_spin_lock(&b->lock);
     struct sync_obj *o = lookup(b, addr, true);
     vc_join(&rg->vc, &o->vc);
     /* rg now knows everything o did: o becomes rg's clock. */
     vc_publish(&o->vc, &rg->vc, rg->slot, rg->epoch);
-    bucket_unlock(b);
+    race_spin_unlock(&b->lock);
     race_end_segment(rg);
 }
