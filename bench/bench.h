@@ -15,7 +15,14 @@
  * number of attempts and comparable run lengths.
  *
  * Options: --quick (short runs and small sizes: a smoke run, numbers
- * meaningless) and --time-ms N (target duration of one measured run). */
+ * meaningless), --time-ms N (target duration of one measured run) and
+ * --cpu-time (time the process's CPU time instead of the wall clock: for
+ * before/after comparisons of one build against another with GOMAXPROCS=1
+ * on a machine other work is loading, where wall time counts the waits for
+ * a CPU; its numbers are not comparable with Go's) and --ops N (run
+ * exactly N operations once, no calibration: with `perf stat` it gives
+ * instructions and cycles per operation, which other work on the machine
+ * does not skew). */
 #ifndef GOROUTINE_BENCH_H
 #define GOROUTINE_BENCH_H
 
@@ -31,10 +38,14 @@
 typedef struct {
     bool quick;
     int64_t target_ns;
+    int64_t ops;   /* --ops: fixed operation count, 0 to calibrate */
 } bench_opts;
 
+/* The clock bench_now reads: CLOCK_PROCESS_CPUTIME_ID with --cpu-time. */
+static clockid_t bench_clock = CLOCK_MONOTONIC;
+
 static inline void bench_usage(const char *prog) {
-    fprintf(stderr, "usage: %s [--quick] [--time-ms N]\n", prog);
+    fprintf(stderr, "usage: %s [--quick] [--time-ms N] [--cpu-time] [--ops N]\n", prog);
     exit(2);
 }
 
@@ -44,6 +55,13 @@ static inline bench_opts bench_parse(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             o.quick = true;
+        } else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc) {
+            char *end;
+            o.ops = strtoll(argv[++i], &end, 10);
+            if (*end != '\0' || o.ops < 1)
+                bench_usage(argv[0]);
+        } else if (strcmp(argv[i], "--cpu-time") == 0) {
+            bench_clock = CLOCK_PROCESS_CPUTIME_ID;
         } else if (strcmp(argv[i], "--time-ms") == 0 && i + 1 < argc) {
             char *end;
             long ms = strtol(argv[++i], &end, 10);
@@ -60,10 +78,11 @@ static inline bench_opts bench_parse(int argc, char **argv) {
     return o;
 }
 
-/* Wall-clock monotonic time, independent of the runtime under test. */
+/* Monotonic wall-clock time (or CPU time, see --cpu-time), independent
+ * of the runtime under test. */
 static inline int64_t bench_now(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(bench_clock, &ts);
     return (int64_t)ts.tv_sec * GO_SECOND + ts.tv_nsec;
 }
 
@@ -73,6 +92,8 @@ typedef int64_t (*bench_body)(int64_t n, void *arg);
 /* Nanoseconds per operation of the first run of body that lasts at least
  * the target duration. */
 static inline double bench_calibrate(const bench_opts *o, bench_body body, void *arg) {
+    if (o->ops)
+        return (double)body(o->ops, arg) / (double)o->ops;
     int64_t n = 1;
     for (bool warm = false;; warm = true) {
         int64_t elapsed = body(n, arg);
