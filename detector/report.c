@@ -3,7 +3,17 @@
  * once. Reports are serialised by one lock and written with rt_printf, so
  * they never interleave and never allocate on the output path. The
  * previous access's stack comes from the slot's history; when that is gone
- * the race is still reported, saying so, and counted for the summary. */
+ * the race is still reported, saying so, and counted for the summary.
+ *
+ * A racy line in a loop or in many goroutines races again and again, and
+ * symbolizing costs tens of microseconds, so a race is first looked up by
+ * its raw pcs (the two accesses' leaf frames) in a lock-free cache of pairs
+ * known to be reported already; only a miss symbolizes and takes the lock.
+ * A location key depends on the leaf pc alone, so a pc pair maps to one
+ * location pair: the cache holds only pairs whose location pair sits in
+ * the seen table for good, and a hit is exactly what that table would have
+ * said. Both tables are fixed in size; when either is full, races take the
+ * slow path and, past the seen table's size, are reported again. */
 #include "detector.h"
 #include "../runtime/proc.h"
 #include "../runtime/symbolize.h"
@@ -14,22 +24,70 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { SEEN_MAX = 4096 };
+enum { SEEN_MAX = 4096, PC_PAIRS = 4096, PC_PAIR_PROBES = 8 };
 
 static rt_lock report_lock;
 static _Atomic size_t nreports, nunrestored;
 static uintptr_t seen[SEEN_MAX][2];
+static size_t nseen;
 
-/* A source location's identity: the symbolizer's file string (stable
- * pointer) and line, or the pc when there is no line information. */
-static uintptr_t location_key(const uintptr_t *pcs, int n) {
-    if (n == 0) return 0;
+/* Open addressing, written only under report_lock, read without it.
+ * Entries are never removed or changed once hi (non-zero) publishes them,
+ * so a pair is absent as soon as its probe reaches an empty entry. */
+static struct pc_pair {
+    _Atomic uintptr_t hi, lo;
+} reported_pcs[PC_PAIRS];
+
+static uintptr_t leaf_pc(const uintptr_t *pcs, int n) { return n ? pcs[0] : 0; }
+
+static size_t pc_pair_home(uintptr_t lo, uintptr_t hi) {
+    uint64_t h = (uint64_t)hi * 0x9e3779b97f4a7c15ull ^ (uint64_t)lo * 0xc2b2ae3d27d4eb4full;
+    return (size_t)(h >> 32) % PC_PAIRS;
+}
+
+/* Whether the unordered pair (a, b) is in the cache; if not, *vacant is
+ * the entry it would take, or NULL when its probe has none left. */
+static bool pc_pair_find(uintptr_t a, uintptr_t b, struct pc_pair **vacant) {
+    uintptr_t lo = a < b ? a : b, hi = a < b ? b : a;
+    size_t home = pc_pair_home(lo, hi);
+    *vacant = NULL;
+    for (size_t i = 0; i < PC_PAIR_PROBES; i++) {
+        struct pc_pair *e = &reported_pcs[(home + i) % PC_PAIRS];
+        uintptr_t eh = atomic_load_explicit(&e->hi, memory_order_acquire);
+        if (!eh) {
+            *vacant = e;
+            return false;
+        }
+        if (eh == hi && atomic_load_explicit(&e->lo, memory_order_relaxed) == lo) return true;
+    }
+    return false;
+}
+
+static bool pc_pair_reported(uintptr_t a, uintptr_t b) {
+    struct pc_pair *vacant;
+    return pc_pair_find(a, b, &vacant);
+}
+
+/* Under report_lock, the only writer: a vacant entry stays vacant until here.
+ * (0, 0) finds a vacant entry and leaves it so. */
+static void pc_pair_remember(uintptr_t a, uintptr_t b) {
+    struct pc_pair *e;
+    if (pc_pair_find(a, b, &e) || !e) return;
+    atomic_store_explicit(&e->lo, a < b ? a : b, memory_order_relaxed);
+    atomic_store_explicit(&e->hi, a < b ? b : a, memory_order_release);
+}
+
+/* A source location's identity, from an access's leaf pc (0: no stack):
+ * the symbolizer's file string (stable pointer) and line, or the pc when
+ * there is no line information. */
+static uintptr_t location_key(uintptr_t pc) {
+    if (!pc) return 0;
     struct rt_frame fr[RT_MAX_INLINE];
-    int k = rt_symbolize(pcs[0], fr, RT_MAX_INLINE);
-    if (k == 0 || !fr[0].file) return pcs[0];
+    int k = rt_symbolize(pc, fr, RT_MAX_INLINE);
+    if (k == 0 || !fr[0].file) return pc;
     return (uintptr_t)fr[0].file * 31 + (uintptr_t)fr[0].line;
 }
-static size_t nseen;
+
 static int out_fd = 2;
 
 void race_reports_init(void) {
@@ -53,14 +111,19 @@ size_t race_reports(void) { return atomic_load(&nreports); }
 size_t race_unrestored_reports(void);
 size_t race_unrestored_reports(void) { return atomic_load(&nunrestored); }
 
-static bool already_seen(uintptr_t a, uintptr_t b) {
+/* Whether the location pair was seen before; *kept says whether the
+ * table holds it now (it has no room left for new pairs once full). */
+static bool already_seen(uintptr_t a, uintptr_t b, bool *kept) {
     if (a > b) { uintptr_t t = a; a = b; b = t; }
+    *kept = true;
     for (size_t i = 0; i < nseen; i++)
         if (seen[i][0] == a && seen[i][1] == b) return true;
     if (nseen < SEEN_MAX) {
         seen[nseen][0] = a;
         seen[nseen][1] = b;
         nseen++;
+    } else {
+        *kept = false;
     }
     return false;
 }
@@ -228,13 +291,21 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     if (rg) rg->ignore++;
     uintptr_t prev_pcs[RT_MAX_FRAMES];
     int nprev = race_history_restore(prev->slot, prev->epoch, prev_pcs, RT_MAX_FRAMES);
+    uintptr_t cur_pc = leaf_pc(cur->pcs, cur->npcs), prev_pc = leaf_pc(prev_pcs, nprev);
+    if (pc_pair_reported(cur_pc, prev_pc)) {
+        if (rg) rg->ignore--;
+        return;
+    }
     struct race_occupant prev_occ, cur_occ;
     bool prev_known = race_slot_occupant(prev->slot, prev->epoch, &prev_occ);
     bool cur_known = race_slot_occupant(cur->slot, cur->epoch, &cur_occ);
     uint64_t prev_goid = prev_known ? prev_occ.goid : 0;
 
     rt_lock_acquire(&report_lock);
-    if (already_seen(location_key(cur->pcs, cur->npcs), location_key(prev_pcs, nprev))) {
+    bool kept;
+    bool seen_before = already_seen(location_key(cur_pc), location_key(prev_pc), &kept);
+    if (kept) pc_pair_remember(cur_pc, prev_pc);
+    if (seen_before) {
         rt_lock_release(&report_lock);
         if (rg) rg->ignore--;
         return;
