@@ -41,6 +41,12 @@ void *race_internal_alloc(size_t n) {
     return p;
 }
 
+void *race_internal_calloc(size_t n, size_t size) {
+    void *p = __libc_calloc(n, size);
+    if (!p) rt_fatal("race detector: out of memory");
+    return p;
+}
+
 void race_internal_free(void *p) { __libc_free(p); }
 
 static unsigned bucket_of(uintptr_t p) {

@@ -176,6 +176,7 @@ struct race_block_desc {
 };
 bool race_heap_block(uintptr_t addr, struct race_block_desc *out);
 void *race_internal_alloc(size_t n);
+void *race_internal_calloc(size_t n, size_t size);
 void race_internal_free(void *p);
 
 /* ---- leak.c ---- */

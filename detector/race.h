@@ -37,6 +37,12 @@ void race_release_g(struct rt_g *gp, const void *addr);
 /* An unbuffered channel hand-off between the current goroutine and the
  * parked gp: each sees everything the other did before it (handoff.c). */
 void race_handoff_g(struct rt_g *gp);
+/* Slot i of a buffered channel of capacity cap, whose clocks the channel
+ * keeps in *slots (allocated on first use; every use is under the
+ * channel's lock): gp (NULL: the current goroutine) acquires what the
+ * slot's last user released, then releases into it. */
+void race_chan_slot_pass(struct rt_g *gp, void **slots, size_t cap, size_t i);
+void race_chan_slots_free(void *slots, size_t cap);
 
 /* Accesses the runtime makes on the user's behalf (channel elements,
  * go_read buffers), attributed to the calling goroutine at pc. */

@@ -7,7 +7,8 @@
  * Release merges the goroutine's clock, with its own current epoch, into
  * the object's; acquire merges the object's clock into the goroutine's.
  * With copy-on-write clocks both are usually O(1), so the bucket lock is
- * what an operation mostly costs: a race_spinlock. */
+ * what an operation mostly costs: a race_spinlock. Buffered channel slots
+ * are the one kind of object whose owner keeps the clocks (below). */
 #include "detector.h"
 
 #include <string.h>
@@ -66,13 +67,36 @@ void race_sync_release(struct race_g *rg, uintptr_t addr) {
     race_end_segment(rg);
 }
 
+/* Acquire then release on the clock obj: rg then knows everything obj
+ * did, so obj becomes (a shared copy of) rg's clock. */
+static void pass_through(struct race_g *rg, struct vclock *obj) {
+    vc_join(&rg->vc, obj);
+    vc_publish(obj, &rg->vc, rg->slot, rg->epoch);
+}
+
 void race_sync_release_acquire(struct race_g *rg, uintptr_t addr) {
     struct bucket *b = bucket_of(addr);
     race_spin_lock(&b->lock);
-    struct sync_obj *o = lookup(b, addr, true);
-    vc_join(&rg->vc, &o->vc);
-    /* rg now knows everything o did: o becomes rg's clock. */
-    vc_publish(&o->vc, &rg->vc, rg->slot, rg->epoch);
+    pass_through(rg, &lookup(b, addr, true)->vc);
     race_spin_unlock(&b->lock);
     race_end_segment(rg);
+}
+
+/* Buffered channel slots (race.h): the channel's lock already serialises
+ * them, so their clocks live in an array the channel owns instead of the
+ * table, and a send or receive costs neither a bucket lock nor the cache
+ * misses of a hashed lookup. calloc leaves the pages of slots never used
+ * untouched. */
+void race_chan_slot_pass(struct rt_g *gp, void **slots, size_t cap, size_t i) {
+    struct race_g *rg = gp ? gp->race : race_cur;
+    if (!rg) return;
+    if (!*slots) *slots = race_internal_calloc(cap, sizeof(struct vclock));
+    pass_through(rg, &((struct vclock *)*slots)[i]);
+    race_end_segment(rg);
+}
+
+void race_chan_slots_free(void *slots, size_t cap) {
+    if (!slots) return;
+    for (size_t i = 0; i < cap; i++) vc_clear(&((struct vclock *)slots)[i]);
+    race_internal_free(slots);
 }

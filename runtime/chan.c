@@ -72,6 +72,7 @@ void go_chan_free(go_chan *c) {
     rt_lock_release(&c->lock);
     if (waiters)
         rt_fatal("free of channel with blocked goroutines");
+    RACE(race_chan_slots_free(c->race_slots, c->cap));
     free(c);
 }
 

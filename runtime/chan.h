@@ -69,6 +69,8 @@ struct go_chan {
      * and a receive acquires that, as Go orders a timer's start or reset
      * before its ticks. */
     const void *race_timer;
+    /* Buffered: the clocks of the buffer's slots (race.h). */
+    void *race_slots;
 #endif
 };
 
@@ -96,12 +98,14 @@ static inline void *rt_chan_slot(go_chan *c, size_t i) {
     return c->buf + i * c->elem_size;
 }
 
-/* Race builds: the sync object standing for buffer slot i (one per slot,
- * element size 0 included, so the k-th receive orders only the (k+C)-th
- * send). */
-static inline const void *rt_chan_race_slot(go_chan *c, size_t i) {
-    return (const void *)((((uintptr_t)c << 16) ^ (i + 1)) | (1ull << 63));
-}
+/* Race builds: gp (NULL: the current goroutine) passes through buffer
+ * slot i's clock, one per slot, element size 0 included, so the k-th
+ * receive orders only the (k+C)-th send. */
+#ifdef GOROUTINE_RACE_RUNTIME
+#define RT_CHAN_RACE_SLOT(c, gp, i) race_chan_slot_pass((gp), &(c)->race_slots, (c)->cap, (i))
+#else
+#define RT_CHAN_RACE_SLOT(c, gp, i) ((void)0)
+#endif
 
 /* Race builds: the edges of a send or receive that completes with waiter
  * w's parked goroutine on the other side.
@@ -118,9 +122,8 @@ static inline void rt_chan_race_handoff(go_chan *c, rt_waiter *w, size_t i) {
     if (c->cap == 0) {
         RACE(race_handoff_g(w->g));
     } else {
-        RACE(race_release_acquire(rt_chan_race_slot(c, i)));
-        RACE(race_acquire_g(w->g, rt_chan_race_slot(c, i)));
-        RACE(race_release_g(w->g, rt_chan_race_slot(c, i)));
+        RT_CHAN_RACE_SLOT(c, NULL, i);
+        RT_CHAN_RACE_SLOT(c, w->g, i);
     }
 }
 
@@ -148,7 +151,7 @@ static inline void rt_chan_set_count(go_chan *c, size_t n) {
 }
 
 static inline void rt_chan_buf_put(go_chan *c, const void *elem) {
-    RACE(race_release_acquire(rt_chan_race_slot(c, c->sendx)));
+    RT_CHAN_RACE_SLOT(c, NULL, c->sendx);
     rt_elem_copy(rt_chan_slot(c, c->sendx), elem, c->elem_size);
     if (++c->sendx == c->cap)
         c->sendx = 0;
@@ -158,7 +161,7 @@ static inline void rt_chan_buf_put(go_chan *c, const void *elem) {
 /* elem may be NULL: the value is dropped. */
 static inline void rt_chan_buf_get(go_chan *c, void *elem) {
     void *slot = rt_chan_slot(c, c->recvx);
-    RACE(race_release_acquire(rt_chan_race_slot(c, c->recvx)));
+    RT_CHAN_RACE_SLOT(c, NULL, c->recvx);
     if (elem != NULL)
         rt_elem_copy(elem, slot, c->elem_size);
     if (++c->recvx == c->cap)
