@@ -74,35 +74,45 @@ void race_shadow_init(void) {
  * Items are found by a 32-bit index kept in the shadow word. The index
  * array grows by copying and old arrays are never freed, so a lookup needs
  * no lock: an index is published (stored in shadow with release order)
- * only after its item is in the array, and every later array copies it. */
+ * only after its item is in the array, and every later array copies it.
+ * Released items wait in a FIFO until SIDE_QUARANTINE others have been
+ * released after them, so a lock-free reader that loaded an index just
+ * before its release (refresh_own_read, check_bytes) never finds the item
+ * already serving another word. */
+
+enum { SIDE_QUARANTINE = 256 };
 
 struct side_table {
     rt_lock lock;              /* serialises new and release */
     void **_Atomic items;      /* index -> item; index 0 unused */
     uint32_t n, cap;
-    uint32_t *free_list, nfree;
+    uint32_t *free_ring;       /* released indices, oldest at free_head */
+    uint32_t free_head, nfree;
 };
+
+static void side_grow(struct side_table *t) {
+    uint32_t cap = t->cap ? 2 * t->cap : 1024;
+    void **grown = race_internal_alloc(cap * sizeof *grown);
+    uint32_t *ring = race_internal_alloc(cap * sizeof *ring);
+    void **items = atomic_load_explicit(&t->items, memory_order_relaxed);
+    if (items) memcpy(grown, items, (t->n + 1) * sizeof *grown);
+    for (uint32_t k = 0; k < t->nfree; k++) ring[k] = t->free_ring[(t->free_head + k) % t->cap];
+    if (t->free_ring) race_internal_free(t->free_ring);
+    atomic_store_explicit(&t->items, grown, memory_order_release);
+    t->free_ring = ring;
+    t->free_head = 0;
+    t->cap = cap;
+}
 
 static uint32_t side_new(struct side_table *t, size_t item_size) {
     rt_lock_acquire(&t->lock);
     uint32_t i;
-    if (t->nfree) {
-        i = t->free_list[--t->nfree];
+    if (t->nfree > SIDE_QUARANTINE) {
+        i = t->free_ring[t->free_head];
+        t->free_head = (t->free_head + 1) % t->cap;
+        t->nfree--;
     } else {
-        if (t->n + 1 >= t->cap) {
-            uint32_t cap = t->cap ? 2 * t->cap : 1024;
-            void **grown = race_internal_alloc(cap * sizeof *grown);
-            uint32_t *free_list = race_internal_alloc(cap * sizeof *free_list);
-            void **items = atomic_load_explicit(&t->items, memory_order_relaxed);
-            if (items) memcpy(grown, items, (t->n + 1) * sizeof *grown);
-            if (t->free_list) {
-                memcpy(free_list, t->free_list, t->nfree * sizeof *free_list);
-                race_internal_free(t->free_list);
-            }
-            atomic_store_explicit(&t->items, grown, memory_order_release);
-            t->free_list = free_list;
-            t->cap = cap;
-        }
+        if (t->n + 1 >= t->cap) side_grow(t);
         i = ++t->n;
         atomic_load_explicit(&t->items, memory_order_relaxed)[i] = race_internal_alloc(item_size);
     }
@@ -117,7 +127,7 @@ static void *side_get(struct side_table *t, uint32_t i) {
 
 static void side_release(struct side_table *t, uint32_t i) {
     rt_lock_acquire(&t->lock);
-    t->free_list[t->nfree++] = i;
+    t->free_ring[(t->free_head + t->nfree++) % t->cap] = i;
     rt_lock_release(&t->lock);
 }
 
@@ -125,12 +135,10 @@ static void side_release(struct side_table *t, uint32_t i) {
 
 enum { RSET_STRIPES = 1024, RSET_MAX = 64 };
 
-/* Changed only under the cell's stripe lock, except for one lock-free
- * move of a reader's own entry (refresh_own_read); version is odd while a
- * locked change is under way, so that move can tell it overlapped one. */
+/* Changed under the cell's stripe lock, except that a reader moves its
+ * own entry to a later epoch without it (refresh_own_read). */
 struct rset {
     uint32_t n;
-    _Atomic uint32_t version;
     uint64_t e[RSET_MAX];
 };
 
@@ -215,7 +223,6 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
         return;
     }
     struct rset *s = rset_get(r);
-    uint32_t version = atomic_fetch_add(&s->version, 1) + 1;
     uint64_t racing = 0;
     uint32_t k = 0;
     for (uint32_t i = 0; i < s->n; i++) {
@@ -228,8 +235,7 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
         if (rest) __atomic_store_n(&s->e[k++], rest, __ATOMIC_RELAXED);
     }
     if (!write) __atomic_store_n(&s->e[k < RSET_MAX ? k++ : RSET_MAX - 1], me, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->n, k, __ATOMIC_RELAXED);
-    atomic_store_explicit(&s->version, version + 1, memory_order_release);
+    __atomic_store_n(&s->n, k, __ATOMIC_RELEASE);
     if (write && !k) {
         atomic_store_explicit(&c->r, 0, memory_order_relaxed);
         rset_release(r);
@@ -240,26 +246,22 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
 
 /* The common read of a read-shared word: a goroutine already in the set
  * reads the same bytes again (a field several goroutines keep reading
- * between their releases). Its entry moves to this epoch by one CAS, with
- * no lock; entries of others it is ordered after stay (a writer ordered
- * after this read is ordered after them too). The move counts only if no
- * locked change of the set overlapped it (the version is even and did not
- * change: a locked change rewrites entries and could undo the move; the
- * CAS and the version's increment are both locked instructions, so one of
- * the two sees the other) and the word still refers to the set; otherwise
- * the caller takes the locked path, which records the read again. */
-static bool refresh_own_read(struct cell *c, uint64_t r, uint64_t me) {
+ * between their releases). Its entry moves to this epoch by a plain store,
+ * with no lock and no locked instruction (each costs ~10 ns on the VMs we
+ * target); entries of others it is ordered after stay (a writer ordered
+ * after this read is ordered after them too). The store is always a true
+ * record of this read; landing while a locked change rewrites the set, it
+ * can only overwrite another entry moved there, losing that record, as
+ * two racing shadow updates can anywhere (the item itself cannot be
+ * reused meanwhile: see SIDE_QUARANTINE). */
+static bool refresh_own_read(uint64_t r, uint64_t me) {
     struct rset *s = rset_get(r);
-    uint32_t version = atomic_load(&s->version);
-    if (version & 1) return false;
-    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_RELAXED);
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n && i < RSET_MAX; i++) {
-        uint64_t e = __atomic_load_n(&s->e[i], __ATOMIC_RELAXED);
-        if ((e & ~SH_EPOCH_MASK) != (me & ~SH_EPOCH_MASK)) continue;
-        return __atomic_compare_exchange_n(&s->e[i], &e, me, false, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_RELAXED) &&
-               atomic_load(&s->version) == version &&
-               atomic_load_explicit(&c->r, memory_order_relaxed) == r;
+        if ((__atomic_load_n(&s->e[i], __ATOMIC_RELAXED) & ~SH_EPOCH_MASK) != (me & ~SH_EPOCH_MASK))
+            continue;
+        __atomic_store_n(&s->e[i], me, __ATOMIC_RELAXED);
+        return true;
     }
     return false;
 }
@@ -362,7 +364,7 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
         return;
     }
     if (is_rset(r)) {
-        if (!refresh_own_read(c, r, me)) shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
+        if (!refresh_own_read(r, me)) shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
     } else if (r && mergeable(rg, r, atomic)) {
         atomic_store_explicit(&c->r, me | (uint64_t)(sh_mask(r) & ~mask) << 56, memory_order_relaxed);
     } else if (!r || (happened_before(rg, r) && !(sh_mask(r) & ~mask))) {
