@@ -49,20 +49,7 @@ static void push_frame(struct race_g *rg, uintptr_t pc) {
 
 /* ---- instrumentation ABI ---- */
 
-#define DEFINE_ACCESS(N)                                                              \
-    void __gorace_read##N(void *a) {                                                  \
-        struct race_g *rg = race_cur;                                                 \
-        if (RT_LIKELY(rg && !rg->ignore)) race_access(rg, (uintptr_t)a, N, false, false, CALLER_PC); \
-    }                                                                                 \
-    void __gorace_write##N(void *a) {                                                 \
-        struct race_g *rg = race_cur;                                                 \
-        if (RT_LIKELY(rg && !rg->ignore)) race_access(rg, (uintptr_t)a, N, true, false, CALLER_PC); \
-    }
-DEFINE_ACCESS(1)
-DEFINE_ACCESS(2)
-DEFINE_ACCESS(4)
-DEFINE_ACCESS(8)
-DEFINE_ACCESS(16)
+/* __gorace_readN/writeN are in shadow.c, beside the check they inline. */
 
 void __gorace_read_range(void *a, size_t n) {
     struct race_g *rg = race_cur;

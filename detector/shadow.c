@@ -24,6 +24,7 @@
  * Updates are plain atomic loads and stores: two racing accesses may lose
  * one update, but one of them still sees the other and reports. */
 #include "detector.h"
+#include "race_abi.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -487,8 +488,8 @@ static inline bool recorded(const struct race_g *rg, struct cell *c, uint8_t mas
 
 /* Each access that records something is one event: it advances the epoch
  * and enters the history, whatever its size. */
-void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
-                 uintptr_t pc) {
+static inline __attribute__((always_inline)) void
+access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic, uintptr_t pc) {
     if (!shadow_ok) return;
     unsigned off = addr & 7;
     if (RT_LIKELY(off + size <= 8)) {
@@ -509,6 +510,32 @@ void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, boo
     check_range(rg, addr, size, write, pc);
 }
 
+void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
+                 uintptr_t pc) {
+    access_at(rg, addr, size, write, atomic, pc);
+}
+
+/* The instrumentation's plain accesses (race_abi.h) are defined here, not
+ * with the other entry points in interface.c, so that each inlines the
+ * check with its size and kind constant: the common case (a word this
+ * goroutine already recorded in this segment) is then a few instructions. */
+#define DEFINE_ACCESS(N)                                                                   \
+    void __gorace_read##N(void *a) {                                                       \
+        struct race_g *rg = race_cur;                                                      \
+        if (RT_LIKELY(rg && !rg->ignore))                                                  \
+            access_at(rg, (uintptr_t)a, N, false, false, (uintptr_t)__builtin_return_address(0)); \
+    }                                                                                      \
+    void __gorace_write##N(void *a) {                                                      \
+        struct race_g *rg = race_cur;                                                      \
+        if (RT_LIKELY(rg && !rg->ignore))                                                  \
+            access_at(rg, (uintptr_t)a, N, true, false, (uintptr_t)__builtin_return_address(0)); \
+    }
+DEFINE_ACCESS(1)
+DEFINE_ACCESS(2)
+DEFINE_ACCESS(4)
+DEFINE_ACCESS(8)
+DEFINE_ACCESS(16)
+
 /* A loop that sweeps the same memory again and again between two
  * releases checks the same range each time (the pass checks a loop's
  * range before the loop). The first check left our records on every word;
@@ -519,7 +546,7 @@ void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool writ
     /* Within one word (a channel element, a flag): the word check is
      * cheaper and knows when the access is already recorded. */
     if ((addr & 7) + size <= 8) {
-        race_access(rg, addr, size, write, false, pc);
+        access_at(rg, addr, size, write, false, pc);
         return;
     }
     if (addr >= rg->range_lo && addr + size <= rg->range_hi &&
