@@ -467,23 +467,47 @@ static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool wri
     }
 }
 
-/* A plain record of rg's from its current segment covering mask. */
-static inline bool covers(const struct race_g *rg, uint64_t s, uint8_t mask) {
-    return s && sh_slot(s) == rg->slot && !sh_atomic(s) && (sh_mask(s) & mask) == mask &&
+/* A record of rg's, of the same kind (plain or atomic), from its current
+ * segment, covering mask. (Tagged words never match: no slot is the
+ * tags' all-ones slot.) */
+static inline bool covers(const struct race_g *rg, uint64_t s, uint8_t mask, bool atomic) {
+    return s && sh_slot(s) == rg->slot && sh_atomic(s) == atomic && (sh_mask(s) & mask) == mask &&
            sh_epoch(s) >= rg->segment_start;
 }
 
-/* Whether the cell already says all a plain access of mask by rg would
- * record: a read or write of ours from this segment covers a read; our
- * write covers a write unless another goroutine has read those bytes since
- * (that read must be checked). Nobody can be ordered after the earlier
- * access without being after this one, so this one needs no event. */
-static inline bool recorded(const struct race_g *rg, struct cell *c, uint8_t mask, bool write) {
+/* Whether the cell already says all an access of mask by rg would
+ * record: a read or write of ours from this segment covers a read of the
+ * same kind; our write covers a write unless another goroutine has read
+ * those bytes since (that read must be checked). Nobody can be ordered
+ * after the earlier access without being after this one, so this one
+ * needs no event. Atomic accesses count too: a mutex's lock and unlock in
+ * one segment record its state word once. */
+static inline bool cell_recorded(const struct race_g *rg, struct cell *c, uint8_t mask, bool write,
+                                 bool atomic) {
     uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
     uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
-    if (!write) return covers(rg, r, mask) || covers(rg, w, mask);
-    return covers(rg, w, mask) &&
+    if (!write) return covers(rg, r, mask, atomic) || covers(rg, w, mask, atomic);
+    return covers(rg, w, mask, atomic) &&
            (!r || (!is_rset(r) && (!(sh_mask(r) & mask) || sh_slot(r) == rg->slot)));
+}
+
+/* The same for a split word: every byte's cell must say it (a mutex's
+ * state word shares its word with a field initialised by a plain store,
+ * so its lock and unlock meet a split word). */
+static bool split_recorded(const struct race_g *rg, uint64_t w, uint8_t mask, bool write,
+                           bool atomic) {
+    struct split *sp = side_get(&splits, (uint32_t)(w & SH_EPOCH_MASK));
+    for (int b = 0; b < 8; b++)
+        if ((mask & (1u << b)) && !cell_recorded(rg, &sp->byte[b], (uint8_t)(1u << b), write, atomic))
+            return false;
+    return true;
+}
+
+static inline bool recorded(const struct race_g *rg, struct cell *c, uint8_t mask, bool write,
+                            bool atomic) {
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+    if (RT_UNLIKELY(is_split(w))) return split_recorded(rg, w, mask, write, atomic);
+    return cell_recorded(rg, c, mask, write, atomic);
 }
 
 /* Each access that records something is one event: it advances the epoch
@@ -496,7 +520,7 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
         struct cell *c = cell_of(addr);
         if (!c) return;
         uint8_t mask = (uint8_t)(((1u << size) - 1) << off);
-        if (!atomic && recorded(rg, c, mask, write)) return;
+        if (recorded(rg, c, mask, write, atomic)) return;
         rg->epoch++;
         race_history_add(rg, pc, EV_ACCESS);
         if (mask == 0xFF && !atomic &&

@@ -54,7 +54,9 @@ static struct race_slot *live_slot(uint32_t slot) { return &chunk_of(slot)[slot 
 
 static uint32_t new_slot(void) {
     uint32_t s = nslots++;
-    if (s >= (1u << SH_SLOT_BITS)) rt_fatal("race detector: more than 2M goroutines alive at once");
+    /* The all-ones slot marks tagged shadow words (read sets, split
+     * words), so no goroutine may run in it. */
+    if (s >= SH_SLOT_MASK) rt_fatal("race detector: more than 2M goroutines alive at once");
     if (!atomic_load_explicit(&chunks[s >> CHUNK_SHIFT], memory_order_relaxed)) {
         struct race_slot *c = race_internal_alloc(CHUNK * sizeof *c);
         memset(c, 0, CHUNK * sizeof *c);
