@@ -1,14 +1,39 @@
-/* clock.h - vector clocks whose arrays are shared copy-on-write.
+/* clock.h - vector clocks as two-level copy-on-write arrays.
  *
- * A clock is an array (shared, reference-counted, immutable while shared)
- * plus up to VC_OVERRIDES (slot, value) pairs that take precedence. Copying
- * a clock shares its array, so a spawn costs O(1); the child's knowledge of
- * its parent's epoch lives in an override. An array also remembers the id
- * of the array it was last built to cover (everything in that array is <=
- * its own entries), so joining a clock that shares or is covered by our
- * array only merges the overrides: a WaitGroup collecting thousands of
- * children spawned by one parent stays O(1) per Done. Every array that is
- * changed in place gets a new id, so "covers" can never be stale. */
+ * A clock's entries live in chunks of VC_CHUNK entries reached through a
+ * spine of chunk pointers, plus up to VC_OVERRIDES (slot, value) pairs
+ * that take precedence. Spines and chunks are reference-counted and
+ * immutable while shared. Copying a clock shares its spine, so a spawn or
+ * a hand-off costs O(1); the child's knowledge of its parent's epoch lives
+ * in an override. Making a shared spine private copies its pointers and
+ * shares every chunk; a write then copies only the chunk it lands in. So
+ * a goroutine whose clock many others share (main handing off to 100,000
+ * parked goroutines) pays O(length / VC_CHUNK + VC_CHUNK) per change, not
+ * O(length), and the versions it leaves behind share all but a few
+ * chunks. A join skips the chunks both spines hold, merges into its own
+ * private chunks in place, and takes over a source chunk that covers one
+ * it shares instead of copying that. Reading an entry costs one dependent
+ * load more than a flat array would.
+ *
+ * A spine also remembers the id of the spine it was last built to cover
+ * (everything in that spine is <= its own entries), so joining a clock
+ * that shares or is covered by our spine only merges the overrides: a
+ * WaitGroup collecting thousands of children spawned by one parent stays
+ * O(1) per Done. Every spine that is changed in place gets a new id, so
+ * "covers" can never be stale. Chunk by chunk, a spine that joins others
+ * remembers the source chunk it last merged or found behind its own (and
+ * holds a reference to it, so no other chunk can take its address): a
+ * WaitGroup collecting children released one by one, whose clocks are
+ * successive versions of one parent's, compares only the chunks the
+ * parent changed in between, besides one pointer per chunk.
+ *
+ * Invariants: a spine's entries at or past its len are 0 and never read.
+ * A chunk is written only while both it and its spine have one reference.
+ * Every chunk has room for the entries its spine keeps in it; only a
+ * spine's last chunk may be shorter than VC_CHUNK, which keeps small
+ * clocks small. Lens only grow and a spine only takes a chunk from one at
+ * most as long, so a chunk's entries past the len of any spine holding it
+ * are 0. Chunks nobody wrote are one static zero chunk, never counted. */
 #ifndef GOROUTINE_DETECTOR_CLOCK_H
 #define GOROUTINE_DETECTOR_CLOCK_H
 
@@ -17,27 +42,45 @@
 #pragma GCC visibility push(hidden)
 
 #define VC_OVERRIDES 4
+/* Each version of a long clock that others hold costs a spine of
+ * length / VC_CHUNK pointers, and each write to a shared chunk a copy of
+ * VC_CHUNK entries: 128 keeps both small at 100,000 slots. */
+#define VC_CHUNK_SHIFT 7
+#define VC_CHUNK (1u << VC_CHUNK_SHIFT)
 
-struct vc_array {
+struct vc_chunk {
     _Atomic uint32_t refs;
-    uint32_t len;
-    uint32_t cap;        /* grows geometrically: joins of new slots stay O(1) */
-    uint64_t id;
-    uint64_t covers;     /* id of an array this one is known to cover */
+    uint32_t cap;        /* entries allocated, <= VC_CHUNK */
     uint64_t c[];
 };
 
+struct vc_spine {
+    _Atomic uint32_t refs;
+    uint32_t len;        /* entries */
+    uint32_t cap;        /* chunk pointers allocated; grows geometrically */
+    uint64_t id;
+    uint64_t covers;     /* id of a spine this one is known to cover */
+    /* Per chunk, another spine's chunk known to be <= ours, or NULL
+     * (each one referenced). Allocated by the first join of a clock of
+     * several chunks; a copy of a shared spine starts without. */
+    struct vc_chunk **covered;
+    struct vc_chunk *chunk[];
+};
+
 struct vclock {
-    struct vc_array *arr;
+    struct vc_spine *spine;
     uint32_t n_over;
     uint32_t over_slot[VC_OVERRIDES];
     uint64_t over_val[VC_OVERRIDES];
 };
 
+static inline uint64_t vc_spine_get(const struct vc_spine *s, uint32_t slot) {
+    return s && slot < s->len ? s->chunk[slot >> VC_CHUNK_SHIFT]->c[slot & (VC_CHUNK - 1)] : 0;
+}
 static inline uint64_t vc_get(const struct vclock *v, uint32_t slot) {
     for (uint32_t i = 0; i < v->n_over; i++)
         if (v->over_slot[i] == slot) return v->over_val[i];
-    return v->arr && slot < v->arr->len ? v->arr->c[slot] : 0;
+    return vc_spine_get(v->spine, slot);
 }
 /* v[slot] = max(v[slot], val) when the overrides are full. */
 void vc_raise_spill(struct vclock *v, uint32_t slot, uint64_t val);
@@ -48,7 +91,7 @@ static inline void vc_raise(struct vclock *v, uint32_t slot, uint64_t val) {
             if (val > v->over_val[i]) v->over_val[i] = val;
             return;
         }
-    if (v->arr && slot < v->arr->len && v->arr->c[slot] >= val) return;
+    if (vc_spine_get(v->spine, slot) >= val) return;
     if (v->n_over < VC_OVERRIDES) {
         v->over_slot[v->n_over] = slot;
         v->over_val[v->n_over++] = val;
@@ -61,9 +104,9 @@ void vc_copy(struct vclock *dst, const struct vclock *src);
 /* dst = src raised to epoch at slot: what a goroutine hands on to a clock
  * that is to know everything it knows (a child it spawns, an object it has
  * just acquired). O(1): src's overrides are folded first when full, so dst
- * shares src's array and has room for the epoch. */
+ * shares src's spine and has room for the epoch. */
 void vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch);
-/* Fold the overrides into the array, so copies of v have room for theirs. */
+/* Fold the overrides into the spine, so copies of v have room for theirs. */
 void vc_compact(struct vclock *v);
 void vc_clear(struct vclock *v);
 

@@ -16,7 +16,11 @@
  * (the caller has dequeued it under the channel lock), so its state is the
  * caller's to update. After the current goroutine has joined the parked
  * one's clock it knows everything the parked one knows, so the parked one
- * takes a shared copy of it (vc_publish): O(1) with copy-on-write arrays. */
+ * takes a shared copy of it (vc_publish): O(1), as it shares the spine.
+ * The current goroutine's next change of its own clock then copies that
+ * spine's pointers and the chunks it writes (clock.h): a main waking
+ * 100,000 goroutines copies some 800 pointers and a chunk or two where a
+ * flat array would copy 100,000 entries. */
 #include "detector.h"
 #include "../runtime/proc.h"
 

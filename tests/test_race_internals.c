@@ -1,6 +1,7 @@
 /* test_race_internals.c - the detector's building blocks: vector clocks
- * (sharing, overrides, covers), shadow-word encoding, the event history
- * and stack restoration, slot reuse, and the GORACE option parser. */
+ * (sharing, chunks, overrides, covers), shadow-word encoding, the event
+ * history and stack restoration, slot reuse, and the GORACE option
+ * parser. */
 #include "harness.h"
 #include "detector.h"
 
@@ -24,7 +25,7 @@ static void test_clock_copy_is_shared_and_cow(void) {
     struct vclock a = {0}, b = {0};
     for (uint32_t s = 1; s <= 20; s++) vc_raise(&a, s, 100 + s);
     vc_copy(&b, &a);
-    CU_ASSERT_PTR_EQUAL(a.arr, b.arr);
+    CU_ASSERT_PTR_EQUAL(a.spine, b.spine);
     for (uint32_t s = 1; s <= 20; s++) vc_raise(&b, s, 1000 + s); /* must not change a */
     for (uint32_t s = 1; s <= 20; s++) {
         CU_ASSERT_EQUAL(vc_get(&a, s), 100 + s);
@@ -47,7 +48,7 @@ static void test_clock_join(void) {
     vc_clear(&b);
 }
 
-/* The SpawnJoin shape: children share the parent's array; a WaitGroup
+/* The SpawnJoin shape: children share the parent's spine; a WaitGroup
  * clock collecting them must end up with every child's epoch. */
 static void test_clock_join_shared_children(void) {
     struct vclock parent = {0}, wg = {0};
@@ -68,13 +69,13 @@ static void test_clock_join_shared_children(void) {
     vc_clear(&wg);
 }
 
-/* "covers" must not survive an in-place change of the covered array. */
+/* "covers" must not survive an in-place change of the covered spine. */
 static void test_clock_covers_not_stale(void) {
     struct vclock a = {0}, w = {0};
     for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 1);
     vc_join(&w, &a);
     for (uint32_t s = 11; s <= 20; s++) vc_raise(&w, s, 1); /* w private, covers a */
-    for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 9);  /* a changes its array */
+    for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 9);  /* a changes its spine */
     vc_join(&w, &a);
     for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(vc_get(&w, s), 9);
     vc_clear(&a);
@@ -82,7 +83,7 @@ static void test_clock_covers_not_stale(void) {
 }
 
 /* A spawn or a release into an object just acquired: the copy shares the
- * source's array, even when the source's overrides were full. */
+ * source's spine, even when the source's overrides were full. */
 static void test_clock_publish(void) {
     struct vclock src = {0}, dst = {0};
     for (uint32_t s = 1; s <= 20; s++) vc_raise(&src, s, s);
@@ -90,7 +91,7 @@ static void test_clock_publish(void) {
     CU_ASSERT_EQUAL(src.n_over, VC_OVERRIDES);
     vc_raise(&dst, 99, 1);
     vc_publish(&dst, &src, 50, 500);
-    CU_ASSERT_PTR_EQUAL(dst.arr, src.arr);
+    CU_ASSERT_PTR_EQUAL(dst.spine, src.spine);
     CU_ASSERT_EQUAL(vc_get(&dst, 50), 500);
     CU_ASSERT_EQUAL(vc_get(&src, 50), 0);
     CU_ASSERT_EQUAL(vc_get(&dst, 99), 0);   /* a copy, not a join */
@@ -98,6 +99,165 @@ static void test_clock_publish(void) {
     for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) CU_ASSERT_EQUAL(vc_get(&dst, s), s);
     vc_clear(&src);
     vc_clear(&dst);
+}
+
+/* A clock of many chunks. */
+static void fill(struct vclock *v, uint32_t slots, uint64_t base) {
+    for (uint32_t s = 0; s < slots; s++) vc_raise(v, s, base + s);
+    vc_compact(v);
+}
+
+/* Making a shared clock private copies only the chunks that change. */
+static void test_clock_write_copies_one_chunk(void) {
+    enum { SLOTS = 20 * VC_CHUNK, CHANGED = 7 };
+    struct vclock a = {0}, b = {0};
+    fill(&a, SLOTS, 100);
+    vc_copy(&b, &a);
+    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) vc_raise(&b, CHANGED * VC_CHUNK + k, 5000);
+    CU_ASSERT_EQUAL(b.n_over, 0);
+    CU_ASSERT_PTR_NOT_EQUAL(b.spine, a.spine);
+    for (uint32_t i = 0; i < SLOTS / VC_CHUNK; i++)
+        CU_ASSERT_EQUAL(b.spine->chunk[i] == a.spine->chunk[i], i != CHANGED);
+    for (uint32_t s = 0; s < SLOTS; s++) {
+        bool changed = s >= CHANGED * VC_CHUNK && s <= CHANGED * VC_CHUNK + VC_OVERRIDES;
+        CU_ASSERT_EQUAL(vc_get(&a, s), 100 + s);
+        CU_ASSERT_EQUAL(vc_get(&b, s), changed ? 5000 : 100 + s);
+    }
+    vc_clear(&a);
+    vc_clear(&b);
+}
+
+/* A join takes over the source's chunks that cover its own, so the two
+ * clocks share them afterwards, and merges a chunk where each is ahead. */
+static void test_clock_join_takes_covering_chunks(void) {
+    enum { SLOTS = 8 * VC_CHUNK };
+    struct vclock base = {0}, a = {0}, b = {0};
+    fill(&base, SLOTS, 10);
+    vc_copy(&a, &base);
+    vc_copy(&b, &base);
+    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) vc_raise(&b, 2 * VC_CHUNK + k, 900);
+    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) vc_raise(&a, 5 * VC_CHUNK + k, 700);
+    vc_raise(&b, 5 * VC_CHUNK + VC_CHUNK - 1, 800);
+    vc_compact(&b);
+    vc_join(&a, &b);
+    CU_ASSERT_PTR_EQUAL(a.spine->chunk[2], b.spine->chunk[2]);
+    CU_ASSERT_PTR_EQUAL(a.spine->chunk[0], base.spine->chunk[0]);
+    CU_ASSERT_PTR_NOT_EQUAL(a.spine->chunk[5], b.spine->chunk[5]);
+    for (uint32_t s = 0; s < SLOTS; s++) {
+        uint64_t want = 10 + s;
+        if (s >= 2 * VC_CHUNK && s <= 2 * VC_CHUNK + VC_OVERRIDES) want = 900;
+        if (s >= 5 * VC_CHUNK && s <= 5 * VC_CHUNK + VC_OVERRIDES) want = 700;
+        if (s == 5 * VC_CHUNK + VC_CHUNK - 1) want = 800;
+        CU_ASSERT_EQUAL(vc_get(&a, s), want);
+    }
+    vc_clear(&base);
+    vc_clear(&a);
+    vc_clear(&b);
+}
+
+/* A short last chunk shared with a shorter clock: the longer one grows
+ * past it without the shorter one seeing its new entries. */
+static void test_clock_growth_past_shared_short_chunk(void) {
+    struct vclock a = {0}, b = {0};
+    fill(&a, 6, 1);
+    vc_copy(&b, &a);
+    for (uint32_t s = 6; s < 3 * VC_CHUNK; s += 5) vc_raise(&b, s, 40 + s);
+    vc_compact(&b);
+    vc_raise(&a, 3, 77);
+    vc_compact(&a);
+    for (uint32_t s = 0; s < 4 * VC_CHUNK; s++) {
+        uint64_t in_b = s < 6 ? 1 + s : (s - 6) % 5 == 0 && s < 3 * VC_CHUNK ? 40 + s : 0;
+        CU_ASSERT_EQUAL(vc_get(&a, s), s == 3 ? 77 : s < 6 ? 1 + s : 0);
+        CU_ASSERT_EQUAL(vc_get(&b, s), in_b);
+    }
+    vc_clear(&a);
+    vc_clear(&b);
+}
+
+/* The many_goroutines_parked shape: a parent hands each child a version of
+ * its clock, learning the child's slot as it goes, and a WaitGroup clock
+ * joins every child's, raised to the child's own later epoch. Joins skip
+ * the chunks they have already merged: what they skip must be known. */
+static void test_clock_join_successive_versions(void) {
+    enum { CHILDREN = 6 * VC_CHUNK };
+    struct vclock parent = {0}, wg = {0};
+    vc_raise(&parent, 0, 1);
+    for (uint32_t c = 1; c <= CHILDREN; c++) {
+        struct vclock child = {0};
+        vc_raise(&parent, c, 10 + c);
+        vc_publish(&child, &parent, 0, 1 + c);
+        vc_raise(&child, c, 20 + c);
+        vc_join(&wg, &child);
+        vc_clear(&child);
+    }
+    CU_ASSERT_EQUAL(vc_get(&wg, 0), 1 + CHILDREN);
+    for (uint32_t c = 1; c <= CHILDREN; c++) {
+        CU_ASSERT_EQUAL(vc_get(&wg, c), 20 + c);
+        CU_ASSERT_EQUAL(vc_get(&parent, c), 10 + c);
+    }
+    vc_clear(&parent);
+    vc_clear(&wg);
+}
+
+/* Random operations on a few clocks against plain arrays: sharing must
+ * never let a change to one clock show in another. */
+static uint64_t next_random(uint64_t *x) {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_clock_matches_model(void) {
+    enum { CLOCKS = 6, SLOTS = 16 * VC_CHUNK, OPS = 4000 };
+    static uint64_t model[CLOCKS][SLOTS];
+    struct vclock v[CLOCKS] = {0};
+    memset(model, 0, sizeof model);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int op = 0; op < OPS; op++) {
+        uint32_t a = next_random(&x) % CLOCKS, b = next_random(&x) % CLOCKS;
+        /* Short clocks too, whose last chunks are short. */
+        static const uint32_t ranges[] = {12, 2 * VC_CHUNK, SLOTS};
+        uint32_t slot = next_random(&x) % ranges[next_random(&x) % 3];
+        uint64_t val = 1 + next_random(&x) % 1000;
+        switch (next_random(&x) % 16) {
+        case 0:
+            vc_copy(&v[a], &v[b]);
+            memcpy(model[a], model[b], sizeof model[a]);
+            break;
+        case 1:
+        case 2:
+            vc_join(&v[a], &v[b]);
+            for (uint32_t s = 0; s < SLOTS; s++)
+                if (model[b][s] > model[a][s]) model[a][s] = model[b][s];
+            break;
+        case 3:
+            if (a == b) break;
+            vc_publish(&v[a], &v[b], slot, val);
+            memcpy(model[a], model[b], sizeof model[a]);
+            if (val > model[a][slot]) model[a][slot] = val;
+            break;
+        case 4:
+            vc_compact(&v[a]);
+            break;
+        case 5:
+            vc_clear(&v[a]);
+            memset(model[a], 0, sizeof model[a]);
+            break;
+        default:
+            vc_raise(&v[a], slot, val);
+            if (val > model[a][slot]) model[a][slot] = val;
+        }
+        for (uint32_t c = 0; c < CLOCKS; c++)
+            for (uint32_t s = 0; s < SLOTS; s++)
+                if (vc_get(&v[c], s) != model[c][s]) {
+                    CU_FAIL("clock differs from the model");
+                    c = CLOCKS;
+                    op = OPS;
+                    break;
+                }
+    }
+    for (uint32_t c = 0; c < CLOCKS; c++) vc_clear(&v[c]);
 }
 
 /* ---- shadow words ---- */
@@ -287,9 +447,14 @@ static const harness_case clock_cases[] = {
     {"raise and get", test_clock_raise_get},
     {"copy shares, writes copy", test_clock_copy_is_shared_and_cow},
     {"join", test_clock_join},
-    {"join of children sharing an array", test_clock_join_shared_children},
+    {"join of children sharing a spine", test_clock_join_shared_children},
     {"covers is never stale", test_clock_covers_not_stale},
-    {"publish shares the array", test_clock_publish},
+    {"publish shares the spine", test_clock_publish},
+    {"a write copies one chunk", test_clock_write_copies_one_chunk},
+    {"join takes covering chunks", test_clock_join_takes_covering_chunks},
+    {"growth past a shared short chunk", test_clock_growth_past_shared_short_chunk},
+    {"join of successive versions", test_clock_join_successive_versions},
+    {"random operations match a model", test_clock_matches_model},
     {NULL, NULL},
 };
 static const harness_case shadow_cases[] = {
