@@ -878,6 +878,9 @@ static uint64_t spawn(go_func fn, void *arg, const void *copy, size_t copy_size,
         size_t room = (char *)gp->stack_hi - (char *)gp->stack_lo;
         if (copy_size > room / 2) rt_panic("go_spawn_copy: argument larger than half the goroutine's stack");
         top = (void *)(((uintptr_t)top - copy_size) & ~(uintptr_t)(_Alignof(max_align_t) - 1));
+        /* The spawner reads the argument, as Go evaluates a go
+         * statement's arguments before the goroutine starts. */
+        RACE(race_read_range_pc(copy, copy_size, caller_pc));
         memcpy(top, copy, copy_size);
         gp->arg = top;
     }
