@@ -383,19 +383,19 @@ static inline bool in_segment(const struct race_g *rg, uint64_t s, uint64_t me) 
     return (s & ~SH_EPOCH_MASK) == (me & ~SH_EPOCH_MASK) && sh_epoch(s) >= rg->segment_start;
 }
 
-/* The common case, decided without a clock: the cell was last written
- * and read by this slot (or never). me is a whole-word plain access.
- * Returns false when the full check is needed. */
-static inline bool own_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write) {
-    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
-    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
-    /* Already recorded in this segment: a read after our own write needs
-     * no record either, a racing writer meets the write. */
-    if (write ? !r && in_segment(rg, w, me) : in_segment(rg, r, me) || (!r && in_segment(rg, w, me)))
-        return true;
-    if ((w && (sh_slot(w) != rg->slot || sh_atomic(w))) ||
-        (r && (sh_slot(r) != rg->slot || sh_atomic(r) || is_rset(r))))
-        return false;
+/* Whether record s is none or a plain access by rg's slot (the tags of
+ * read sets and split words carry the all-ones slot, which no goroutine
+ * has). */
+static inline bool own_plain_or_none(const struct race_g *rg, uint64_t s) {
+    return !s || (s & (SH_SLOT_MASK << SH_EPOCH_BITS | SH_ATOMIC)) == (uint64_t)rg->slot << SH_EPOCH_BITS;
+}
+
+/* The common case, decided without a clock: the cell, whose records are w
+ * and r, was last written and read by this slot (or never). me is a
+ * whole-word plain access. Returns false when the full check is needed. */
+static inline bool own_cell_take(struct race_g *rg, struct cell *c, uint64_t w, uint64_t r,
+                                 uint64_t me, bool write) {
+    if (!own_plain_or_none(rg, w) || !own_plain_or_none(rg, r)) return false;
     if (write) {
         atomic_store_explicit(&c->w, me, memory_order_relaxed);
         if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
@@ -403,6 +403,17 @@ static inline bool own_cell_fast(struct race_g *rg, struct cell *c, uint64_t me,
         atomic_store_explicit(&c->r, me, memory_order_relaxed);
     }
     return true;
+}
+
+/* The same, when the cell may already hold this very access's record
+ * from this segment: a read after our own write needs no record either, a
+ * racing writer meets the write. */
+static inline bool own_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write) {
+    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+    if (write ? !r && in_segment(rg, w, me) : in_segment(rg, r, me) || (!r && in_segment(rg, w, me)))
+        return true;
+    return own_cell_take(rg, c, w, r, me, write);
 }
 
 /* The last foreign write and read records found to happen before us. A
@@ -475,17 +486,15 @@ static inline bool covers(const struct race_g *rg, uint64_t s, uint8_t mask, boo
            sh_epoch(s) >= rg->segment_start;
 }
 
-/* Whether the cell already says all an access of mask by rg would
- * record: a read or write of ours from this segment covers a read of the
- * same kind; our write covers a write unless another goroutine has read
- * those bytes since (that read must be checked). Nobody can be ordered
+/* Whether a cell with records w and r already says all an access of
+ * mask by rg would record: a read or write of ours from this segment
+ * covers a read of the same kind; our write covers a write unless another
+ * goroutine has read those bytes since (that read must be checked). Nobody can be ordered
  * after the earlier access without being after this one, so this one
  * needs no event. Atomic accesses count too: a mutex's lock and unlock in
  * one segment record its state word once. */
-static inline bool cell_recorded(const struct race_g *rg, struct cell *c, uint8_t mask, bool write,
-                                 bool atomic) {
-    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
-    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+static inline bool says_recorded(const struct race_g *rg, uint64_t w, uint64_t r, uint8_t mask,
+                                 bool write, bool atomic) {
     if (!write) return covers(rg, r, mask, atomic) || covers(rg, w, mask, atomic);
     return covers(rg, w, mask, atomic) &&
            (!r || (!is_rset(r) && (!(sh_mask(r) & mask) || sh_slot(r) == rg->slot)));
@@ -497,17 +506,13 @@ static inline bool cell_recorded(const struct race_g *rg, struct cell *c, uint8_
 static bool split_recorded(const struct race_g *rg, uint64_t w, uint8_t mask, bool write,
                            bool atomic) {
     struct split *sp = side_get(&splits, (uint32_t)(w & SH_EPOCH_MASK));
-    for (int b = 0; b < 8; b++)
-        if ((mask & (1u << b)) && !cell_recorded(rg, &sp->byte[b], (uint8_t)(1u << b), write, atomic))
-            return false;
+    for (int b = 0; b < 8; b++) {
+        if (!(mask & (1u << b))) continue;
+        uint64_t bw = atomic_load_explicit(&sp->byte[b].w, memory_order_relaxed);
+        uint64_t br = atomic_load_explicit(&sp->byte[b].r, memory_order_relaxed);
+        if (!says_recorded(rg, bw, br, (uint8_t)(1u << b), write, atomic)) return false;
+    }
     return true;
-}
-
-static inline bool recorded(const struct race_g *rg, struct cell *c, uint8_t mask, bool write,
-                            bool atomic) {
-    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
-    if (RT_UNLIKELY(is_split(w))) return split_recorded(rg, w, mask, write, atomic);
-    return cell_recorded(rg, c, mask, write, atomic);
 }
 
 /* Each access that records something is one event: it advances the epoch
@@ -520,11 +525,16 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
         struct cell *c = cell_of(addr);
         if (!c) return;
         uint8_t mask = (uint8_t)(((1u << size) - 1) << off);
-        if (recorded(rg, c, mask, write, atomic)) return;
+        /* One load of each record serves every fast path below. */
+        uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
+        uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+        if (RT_UNLIKELY(is_split(w)) ? split_recorded(rg, w, mask, write, atomic)
+                                     : says_recorded(rg, w, r, mask, write, atomic))
+            return;
         rg->epoch++;
         race_history_add(rg, pc, EV_ACCESS);
         if (mask == 0xFF && !atomic &&
-            own_cell_fast(rg, c, sh_make(0xFF, false, rg->slot, rg->epoch), write))
+            own_cell_take(rg, c, w, r, sh_make(0xFF, false, rg->slot, rg->epoch), write))
             return;
         check_word(rg, c, addr, size, mask, write, atomic, pc);
         return;
