@@ -191,7 +191,7 @@ static inline bool conflicts(uint64_t s, uint8_t mask, bool atomic) {
 }
 
 /* A record of rg's own in its current segment, of the same kind: one
- * record can stand for both accesses (see in_segment below). */
+ * record can stand for both accesses (see says_recorded below). */
 static inline bool mergeable(const struct race_g *rg, uint64_t s, bool atomic) {
     return sh_slot(s) == rg->slot && sh_atomic(s) == atomic && sh_epoch(s) >= rg->segment_start;
 }
@@ -376,44 +376,27 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
     }
 }
 
-/* A record of a whole-word plain access by rg in its current segment:
- * nobody can order themselves after it without being after every access
- * rg makes until its next release, so such a record stands for them too. */
-static inline bool in_segment(const struct race_g *rg, uint64_t s, uint64_t me) {
-    return (s & ~SH_EPOCH_MASK) == (me & ~SH_EPOCH_MASK) && sh_epoch(s) >= rg->segment_start;
+/* A record of the same goroutine's from its current segment (which
+ * began at segment_start) that covers me, an access by it: of the same kind (plain or atomic) and covering its bytes.
+ * (Tagged words never match: no slot is the tags' all-ones slot.) */
+static inline bool covers(uint64_t s, uint64_t me, uint64_t segment_start) {
+    uint64_t kind = (me & 0xFFull << 56) | SH_ATOMIC | SH_SLOT_MASK << SH_EPOCH_BITS;
+    return (s & kind) == (me & ~SH_EPOCH_MASK) && sh_epoch(s) >= segment_start;
 }
 
-/* Whether record s is none or a plain access by rg's slot (the tags of
- * read sets and split words carry the all-ones slot, which no goroutine
- * has). */
-static inline bool own_plain_or_none(const struct race_g *rg, uint64_t s) {
-    return !s || (s & (SH_SLOT_MASK << SH_EPOCH_BITS | SH_ATOMIC)) == (uint64_t)rg->slot << SH_EPOCH_BITS;
-}
-
-/* The common case, decided without a clock: the cell, whose records are w
- * and r, was last written and read by this slot (or never). me is a
- * whole-word plain access. Returns false when the full check is needed. */
-static inline bool own_cell_take(struct race_g *rg, struct cell *c, uint64_t w, uint64_t r,
-                                 uint64_t me, bool write) {
-    if (!own_plain_or_none(rg, w) || !own_plain_or_none(rg, r)) return false;
-    if (write) {
-        atomic_store_explicit(&c->w, me, memory_order_relaxed);
-        if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
-    } else {
-        atomic_store_explicit(&c->r, me, memory_order_relaxed);
-    }
-    return true;
-}
-
-/* The same, when the cell may already hold this very access's record
- * from this segment: a read after our own write needs no record either, a
- * racing writer meets the write. */
-static inline bool own_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write) {
-    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
-    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
-    if (write ? !r && in_segment(rg, w, me) : in_segment(rg, r, me) || (!r && in_segment(rg, w, me)))
-        return true;
-    return own_cell_take(rg, c, w, r, me, write);
+/* Whether a cell with records w and r already says all that me, an
+ * access by a goroutine whose segment began at segment_start, would
+ * record: a read or write of ours from this segment
+ * covers a read of the same kind; our write covers a write unless another
+ * goroutine has read those bytes since (that read must be checked).
+ * Nobody can be ordered after the earlier access without being after this
+ * one, so this one needs no event. Atomic accesses count too: a mutex's
+ * lock and unlock in one segment record its state word once. */
+static inline __attribute__((always_inline)) bool
+says_recorded(uint64_t w, uint64_t r, uint64_t me, uint64_t segment_start, bool write) {
+    if (!write) return covers(r, me, segment_start) || covers(w, me, segment_start);
+    return covers(w, me, segment_start) &&
+           (!r || (!is_rset(r) && (!(sh_mask(r) & sh_mask(me)) || sh_slot(r) == sh_slot(me))));
 }
 
 /* The last foreign write and read records found to happen before us. A
@@ -424,21 +407,34 @@ struct hb_cache {
     uint64_t w, r;
 };
 
+/* Whether record s is none or an access that happens before rg's
+ * current access; false for the tag of a read set or a split word (whose
+ * all-ones slot no goroutine has, and which is never cached). */
 static inline bool ordered_before(struct race_g *rg, uint64_t s, uint64_t *cached) {
-    if (!s || s == *cached) return true;
-    if (!happened_before(rg, s)) return false;
+    if (!s || s == *cached || sh_slot(s) == rg->slot) return true;
+    if (sh_slot(s) == SH_SLOT_MASK || sh_epoch(s) > vc_get(&rg->vc, sh_slot(s))) return false;
     *cached = s;
     return true;
 }
 
-/* A whole-word plain access to a cell whose records (single, not a read
- * set) all happen before it: it takes the cell over without a report.
- * Returns false when check_word must decide. */
-static inline bool ordered_cell_fast(struct race_g *rg, struct cell *c, uint64_t me, bool write,
-                                     struct hb_cache *seen) {
-    uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
-    uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
-    if (is_rset(r) || !ordered_before(rg, w, &seen->w) || !ordered_before(rg, r, &seen->r))
+/* Whether record s is none or a plain access by the slot of me: the
+ * cheapest test, which a sweep over its own memory passes on every word. */
+static inline bool own_plain_or_none(uint64_t s, uint64_t me) {
+    uint64_t slot = SH_SLOT_MASK << SH_EPOCH_BITS;
+    return !s || (s & (SH_ATOMIC | slot)) == (me & slot);
+}
+
+/* The common case of a whole-word plain access, me, to a cell whose
+ * records w and r are single accesses (not a read set or a split word)
+ * that all happen before it: rg's own from earlier segments, or those of
+ * goroutines it has synchronised with since. It takes the cell over, as
+ * FastTrack does, with no report. Returns false when check_word must
+ * decide. */
+static inline __attribute__((always_inline)) bool
+ordered_cell_take(struct race_g *rg, struct cell *c, uint64_t w, uint64_t r, uint64_t me, bool write,
+                  struct hb_cache *seen) {
+    if (!(own_plain_or_none(w, me) && own_plain_or_none(r, me)) &&
+        !(ordered_before(rg, w, &seen->w) && ordered_before(rg, r, &seen->r)))
         return false;
     if (write) {
         atomic_store_explicit(&c->w, me, memory_order_relaxed);
@@ -458,10 +454,15 @@ static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool wri
         if (addr < first) check_range(rg, addr, first - addr, write, pc);
         uint64_t me = sh_make(0xFF, false, rg->slot, rg->epoch);
         size_t n = (last - first) / 8;
+        uint64_t segment_start = rg->segment_start;
         struct hb_cache seen = {0, 0};
-        for (size_t i = 0; i < n; i++)
-            if (!own_cell_fast(rg, &c0[i], me, write) && !ordered_cell_fast(rg, &c0[i], me, write, &seen))
+        for (size_t i = 0; i < n; i++) {
+            uint64_t w = atomic_load_explicit(&c0[i].w, memory_order_relaxed);
+            uint64_t r = atomic_load_explicit(&c0[i].r, memory_order_relaxed);
+            if (!says_recorded(w, r, me, segment_start, write) &&
+                !ordered_cell_take(rg, &c0[i], w, r, me, write, &seen))
                 check_word(rg, &c0[i], first + 8 * i, 8, 0xFF, write, false, pc);
+        }
         if (last < end) check_range(rg, last, end - last, write, pc);
         return;
     }
@@ -478,28 +479,6 @@ static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool wri
     }
 }
 
-/* A record of rg's, of the same kind (plain or atomic), from its current
- * segment, covering mask. (Tagged words never match: no slot is the
- * tags' all-ones slot.) */
-static inline bool covers(const struct race_g *rg, uint64_t s, uint8_t mask, bool atomic) {
-    return s && sh_slot(s) == rg->slot && sh_atomic(s) == atomic && (sh_mask(s) & mask) == mask &&
-           sh_epoch(s) >= rg->segment_start;
-}
-
-/* Whether a cell with records w and r already says all an access of
- * mask by rg would record: a read or write of ours from this segment
- * covers a read of the same kind; our write covers a write unless another
- * goroutine has read those bytes since (that read must be checked). Nobody can be ordered
- * after the earlier access without being after this one, so this one
- * needs no event. Atomic accesses count too: a mutex's lock and unlock in
- * one segment record its state word once. */
-static inline bool says_recorded(const struct race_g *rg, uint64_t w, uint64_t r, uint8_t mask,
-                                 bool write, bool atomic) {
-    if (!write) return covers(rg, r, mask, atomic) || covers(rg, w, mask, atomic);
-    return covers(rg, w, mask, atomic) &&
-           (!r || (!is_rset(r) && (!(sh_mask(r) & mask) || sh_slot(r) == rg->slot)));
-}
-
 /* The same for a split word: every byte's cell must say it (a mutex's
  * state word shares its word with a field initialised by a plain store,
  * so its lock and unlock meet a split word). */
@@ -510,7 +489,9 @@ static bool split_recorded(const struct race_g *rg, uint64_t w, uint8_t mask, bo
         if (!(mask & (1u << b))) continue;
         uint64_t bw = atomic_load_explicit(&sp->byte[b].w, memory_order_relaxed);
         uint64_t br = atomic_load_explicit(&sp->byte[b].r, memory_order_relaxed);
-        if (!says_recorded(rg, bw, br, (uint8_t)(1u << b), write, atomic)) return false;
+        if (!says_recorded(bw, br, sh_make((uint8_t)(1u << b), atomic, rg->slot, 0),
+                           rg->segment_start, write))
+            return false;
     }
     return true;
 }
@@ -528,13 +509,15 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
         /* One load of each record serves every fast path below. */
         uint64_t w = atomic_load_explicit(&c->w, memory_order_relaxed);
         uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
+        uint64_t kind = sh_make(mask, atomic, rg->slot, 0);
         if (RT_UNLIKELY(is_split(w)) ? split_recorded(rg, w, mask, write, atomic)
-                                     : says_recorded(rg, w, r, mask, write, atomic))
+                                     : says_recorded(w, r, kind, rg->segment_start, write))
             return;
         rg->epoch++;
         race_history_add(rg, pc, EV_ACCESS);
+        struct hb_cache none = {0, 0};
         if (mask == 0xFF && !atomic &&
-            own_cell_take(rg, c, w, r, sh_make(0xFF, false, rg->slot, rg->epoch), write))
+            ordered_cell_take(rg, c, w, r, kind | sh_epoch(rg->epoch), write, &none))
             return;
         check_word(rg, c, addr, size, mask, write, atomic, pc);
         return;
