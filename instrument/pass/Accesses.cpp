@@ -104,16 +104,19 @@ uint64_t accessBytes(const Instruction *I) {
   return DL.getTypeStoreSize(getLoadStoreType(const_cast<Instruction *>(I))).getKnownMinValue();
 }
 
-void instrumentLoadOrStore(Instruction *I, RaceRuntime &RT) {
+void instrumentLoadOrStore(Instruction *I, const DebugLoc &Where, RaceRuntime &RT) {
   IRBuilder<> IRB(I);
+  IRB.SetCurrentDebugLocation(Where);
   emitAccess(IRB, getLoadStorePointerOperand(I), getLoadStoreType(I), getLoadStoreAlignment(I),
              isa<StoreInst>(I), RT);
 }
 
-void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, RaceRuntime &RT) {
+void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, const DebugLoc &Where,
+                            RaceRuntime &RT) {
   MemIntrinsic *MI = Access.MI;
   auto *Transfer = dyn_cast<MemTransferInst>(MI);
   IRBuilder<> IRB(MI);
+  IRB.SetCurrentDebugLocation(Where);
   Value *Length = IRB.CreateZExtOrTrunc(MI->getLength(), RT.sizeTy());
   auto pointer = [&](Value *P) { return IRB.CreatePointerCast(P, RT.voidPtrTy()); };
 
@@ -137,7 +140,7 @@ void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, RaceRuntime &RT) {
     IRB.CreateCall(RT.accessRange(true), {pointer(MI->getRawDest()), Length});
 }
 
-void instrumentMaskedAccess(IntrinsicInst *II, RaceRuntime &RT) {
+void instrumentMaskedAccess(IntrinsicInst *II, const DebugLoc &Where, RaceRuntime &RT) {
   const DataLayout &DL = II->getModule()->getDataLayout();
   Intrinsic::ID ID = II->getIntrinsicID();
   if (ID == Intrinsic::masked_expandload || ID == Intrinsic::masked_compressstore) {
@@ -146,6 +149,7 @@ void instrumentMaskedAccess(IntrinsicInst *II, RaceRuntime &RT) {
     Value *Ptr = II->getArgOperand(IsWrite ? 1 : 0);
     Value *Mask = II->getArgOperand(IsWrite ? 2 : 1);
     IRBuilder<> IRB(II);
+    IRB.SetCurrentDebugLocation(Where);
     unsigned Lanes = cast<FixedVectorType>(VecTy)->getNumElements();
     Value *Bits = IRB.CreateBitCast(Mask, IRB.getIntNTy(Lanes));
     Value *Enabled =
@@ -174,10 +178,12 @@ void instrumentMaskedAccess(IntrinsicInst *II, RaceRuntime &RT) {
       // Frozen: branching on a poison lane would be undefined behaviour,
       // where the masked access itself is not.
       IRBuilder<> IRB(II);
+      IRB.SetCurrentDebugLocation(Where);
       Value *Bit = IRB.CreateFreeze(IRB.CreateExtractElement(Masked.Mask, uint64_t(Lane)));
       InsertBefore = SplitBlockAndInsertIfThen(Bit, II, /*Unreachable=*/false);
     }
     IRBuilder<> IRB(InsertBefore);
+    IRB.SetCurrentDebugLocation(Where);
     Value *Addr;
     Align LaneAlign = BaseAlign;
     if (Masked.IsVectorOfPointers) {

@@ -63,10 +63,12 @@ bool hasABIEntry(AtomicRMWInst::BinOp Op, AtomicOp &Out) {
 /// atomicrmw Op as: old = load relaxed; loop { new = Op(old, v);
 /// seen = cmpxchg(old, new); if seen == old, done; old = seen }.
 /// Returns the value memory held before the operation, as an integer.
-Value *emitCompareExchangeLoop(AtomicRMWInst *RMW, Value *Ptr, int SizeIndex, RaceRuntime &RT) {
+Value *emitCompareExchangeLoop(AtomicRMWInst *RMW, Value *Ptr, int SizeIndex, const DebugLoc &Where,
+                               RaceRuntime &RT) {
   IntegerType *IntTy = RT.intTy(SizeIndex);
   Type *ValTy = RMW->getValOperand()->getType();
   IRBuilder<> IRB(RMW);
+  IRB.SetCurrentDebugLocation(Where);
   Value *Relaxed = RT.order(AtomicOrdering::Monotonic);
   Value *Initial = IRB.CreateCall(RT.atomic(AtomicOp::Load, SizeIndex), {Ptr, Relaxed});
 
@@ -91,8 +93,9 @@ Value *emitCompareExchangeLoop(AtomicRMWInst *RMW, Value *Ptr, int SizeIndex, Ra
 
 } // namespace
 
-bool instrumentAtomic(Instruction *I, RaceRuntime &RT) {
+bool instrumentAtomic(Instruction *I, const DebugLoc &Where, RaceRuntime &RT) {
   IRBuilder<> IRB(I);
+  IRB.SetCurrentDebugLocation(Where);
   if (auto *Fence = dyn_cast<FenceInst>(I)) {
     bool SignalOnly = Fence->getSyncScopeID() == SyncScope::SingleThread;
     IRB.CreateCall(RT.fence(SignalOnly), {RT.order(Fence->getOrdering())});
@@ -135,8 +138,9 @@ bool instrumentAtomic(Instruction *I, RaceRuntime &RT) {
       Old = IRB.CreateCall(RT.atomic(Op, SizeIndex), {Ptr, toInt(IRB, RMW->getValOperand(), IntTy),
                                                       RT.order(RMW->getOrdering())});
     } else {
-      Old = emitCompareExchangeLoop(RMW, Ptr, SizeIndex, RT);
+      Old = emitCompareExchangeLoop(RMW, Ptr, SizeIndex, Where, RT);
       IRB.SetInsertPoint(RMW);
+      IRB.SetCurrentDebugLocation(Where);
     }
     Result = fromInt(IRB, Old, ValTy);
   } else {

@@ -16,7 +16,12 @@
 //     and, in functions that may unwind, a cleanup landing pad wrapped around
 //     the calls that may throw. The detector keeps a shadow call stack from
 //     them. A function with no instrumented access and no call cannot be on
-//     the stack of any report, so it gets neither.
+//     the stack of any report, so it gets neither;
+//   - each inserted call takes the debug location of the access it checks,
+//     and each call the function makes keeps its own, except where the
+//     optimiser left line 0 or none (merged or hoisted code): those borrow
+//     a real line nearby (ReportLocation.cpp), so no report frame reads
+//     `file.c:0`.
 //
 // What is left out, because it cannot race:
 //   - accesses to local objects (allocas, byval arguments) whose address
@@ -144,21 +149,40 @@ public:
   void run() {
     for (BasicBlock &BB : F)
       collect(BB);
-    for (Instruction *I : Loops.takeOver(Accesses, RT))
-      instrumentLoadOrStore(I, RT);
+    ReportLocations Where = chooseReportLocations();
+    // A call's return address is its caller's frame in every report stack.
+    for (CallBase *Call : Calls)
+      Call->setDebugLoc(Where.lookup(Call));
+    for (Instruction *I : Loops.takeOver(Accesses, Where, RT))
+      instrumentLoadOrStore(I, Where.lookup(I), RT);
     for (const MemIntrinsicAccess &Access : MemIntrinsics)
-      instrumentMemIntrinsic(Access, RT);
+      instrumentMemIntrinsic(Access, Where.lookup(Access.MI), RT);
     for (IntrinsicInst *II : MaskedAccesses)
-      instrumentMaskedAccess(II, RT);
+      instrumentMaskedAccess(II, Where.lookup(II), RT);
     bool InstrumentedAtomic = false;
     for (Instruction *I : Atomics)
-      InstrumentedAtomic |= instrumentAtomic(I, RT);
-    if (HasCalls || InstrumentedAtomic || !Accesses.empty() || !MemIntrinsics.empty() ||
+      InstrumentedAtomic |= instrumentAtomic(I, Where.lookup(I), RT);
+    if (!Calls.empty() || InstrumentedAtomic || !Accesses.empty() || !MemIntrinsics.empty() ||
         !MaskedAccesses.empty())
       insertEntryAndExits();
   }
 
 private:
+  ReportLocations chooseReportLocations() {
+    ReportLocations Where;
+    for (Instruction *I : Calls)
+      Where[I] = reportLocation(I);
+    for (Instruction *I : Accesses)
+      Where[I] = reportLocation(I);
+    for (const MemIntrinsicAccess &Access : MemIntrinsics)
+      Where[Access.MI] = reportLocation(Access.MI);
+    for (Instruction *I : MaskedAccesses)
+      Where[I] = reportLocation(I);
+    for (Instruction *I : Atomics)
+      Where[I] = reportLocation(I);
+    return Where;
+  }
+
   void collect(BasicBlock &BB) {
     // Plain accesses since the last call, atomic or fence: the window of
     // the read-before-write rule.
@@ -177,7 +201,7 @@ private:
         if (II && II->isAssumeLikeIntrinsic())
           continue;
         if (!II)
-          HasCalls = true;
+          Calls.push_back(Call);
         else if (CheckAccesses && !ToolOwned)
           collectIntrinsic(II);
         chooseFromWindow(Window);
@@ -272,7 +296,7 @@ private:
   LoopRanges &Loops;
   unsigned NoSanitizeKind; // !nosanitize: another instrumentation's own access
   AccessFilter Filter;
-  bool HasCalls = false;
+  SmallVector<CallBase *, 16> Calls; // not intrinsics
   SmallVector<Instruction *, 32> Accesses;
   SmallVector<Instruction *, 8> Atomics;
   SmallVector<MemIntrinsicAccess, 8> MemIntrinsics;

@@ -41,9 +41,20 @@ private:
   llvm::DenseMap<const llvm::Value *, bool> PrivateObjects;
 };
 
+/// The debug location for the calls that check or replace I, or for I
+/// itself when it is a call: I's own, or, when the optimiser left I at
+/// line 0 or without one, a real line nearby (ReportLocation.cpp says
+/// which).
+llvm::DebugLoc reportLocation(const llvm::Instruction *I);
+
+/// reportLocation of each access (and call) of a function, all chosen
+/// before its first rewrite so that no choice depends on code another
+/// rewrite inserted. The rewrites below give their calls these locations.
+using ReportLocations = llvm::DenseMap<const llvm::Instruction *, llvm::DebugLoc>;
+
 /// Inserts __gorace_readN/writeN or the _range call before a plain load or
 /// store.
-void instrumentLoadOrStore(llvm::Instruction *I, RaceRuntime &RT);
+void instrumentLoadOrStore(llvm::Instruction *I, const llvm::DebugLoc &Where, RaceRuntime &RT);
 
 /// A mem* intrinsic with, decided beforehand, which of its operands may
 /// race. MayRaceSource is false for memset.
@@ -52,15 +63,16 @@ struct MemIntrinsicAccess {
   bool MayRaceDest;
   bool MayRaceSource;
 };
-void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, RaceRuntime &RT);
+void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, const llvm::DebugLoc &Where,
+                            RaceRuntime &RT);
 
 /// Checks each lane a masked load, store, gather or scatter really accesses.
-void instrumentMaskedAccess(llvm::IntrinsicInst *II, RaceRuntime &RT);
+void instrumentMaskedAccess(llvm::IntrinsicInst *II, const llvm::DebugLoc &Where, RaceRuntime &RT);
 
 /// Replaces an atomic load, store, atomicrmw, cmpxchg or fence by the
 /// detector's equivalent. Returns false, leaving I alone, for atomics the
 /// ABI cannot express (sizes other than 1..16 bytes, other address spaces).
-bool instrumentAtomic(llvm::Instruction *I, RaceRuntime &RT);
+bool instrumentAtomic(llvm::Instruction *I, const llvm::DebugLoc &Where, RaceRuntime &RT);
 
 /// Plain accesses in loops that walk memory contiguously, checked once per
 /// loop as a range in the preheader (LoopRanges.cpp says when that is
@@ -71,8 +83,9 @@ public:
              llvm::ScalarEvolution &SE);
   /// Inserts range checks in loop preheaders for the accesses it can take
   /// over and returns the others, which need checks of their own.
-  llvm::SmallVector<llvm::Instruction *, 32>
-  takeOver(llvm::ArrayRef<llvm::Instruction *> Accesses, RaceRuntime &RT);
+  llvm::SmallVector<llvm::Instruction *, 32> takeOver(llvm::ArrayRef<llvm::Instruction *> Accesses,
+                                                      const ReportLocations &Where,
+                                                      RaceRuntime &RT);
 
 private:
   struct Member {
@@ -94,7 +107,7 @@ private:
   static bool hull(const Group &G, llvm::function_ref<bool(const Member &)> Want, int64_t &Low,
                    int64_t &High);
   void emitRange(const Group &G, int64_t Low, int64_t High, bool IsWrite,
-                 llvm::Instruction *Representative, RaceRuntime &RT);
+                 const llvm::DebugLoc &Location, RaceRuntime &RT);
 
   llvm::Function &F;
   llvm::LoopInfo &LI;

@@ -161,14 +161,14 @@ BasicBlock *LoopRanges::preheader(Loop *L) {
 }
 
 void LoopRanges::emitRange(const Group &G, int64_t Low, int64_t High, bool IsWrite,
-                           Instruction *Representative, RaceRuntime &RT) {
+                           const DebugLoc &Location, RaceRuntime &RT) {
   Instruction *Where = preheader(G.L)->getTerminator();
   const SCEV *Count = SE.getBackedgeTakenCount(G.L);
   Value *Start = Expander.expandCodeFor(G.Start, RT.voidPtrTy(), Where);
   Value *Taken = Expander.expandCodeFor(Count, Count->getType(), Where);
 
   IRBuilder<> IRB(Where);
-  IRB.SetCurrentDebugLocation(Representative->getDebugLoc());
+  IRB.SetCurrentDebugLocation(Location);
   // Iterations after the first move the window by the stride.
   Value *Moves = IRB.CreateMul(IRB.CreateZExtOrTrunc(Taken, RT.sizeTy()),
                                ConstantInt::get(RT.sizeTy(), std::abs(G.Stride)));
@@ -180,7 +180,7 @@ void LoopRanges::emitRange(const Group &G, int64_t Low, int64_t High, bool IsWri
 }
 
 SmallVector<Instruction *, 32> LoopRanges::takeOver(ArrayRef<Instruction *> Accesses,
-                                                    RaceRuntime &RT) {
+                                                    const ReportLocations &Where, RaceRuntime &RT) {
   SmallVector<Instruction *, 32> Rest;
   if (F.hasOptNone())
     return SmallVector<Instruction *, 32>(Accesses.begin(), Accesses.end());
@@ -207,9 +207,9 @@ SmallVector<Instruction *, 32> LoopRanges::takeOver(ArrayRef<Instruction *> Acce
       Rest.push_back(M.I);
     }
     if (Writes)
-      emitRange(G, WriteLow, WriteHigh, true, FirstWrite, RT);
+      emitRange(G, WriteLow, WriteHigh, true, Where.lookup(FirstWrite), RT);
     if (Reads)
-      emitRange(G, ReadLow, ReadHigh, false, FirstRead, RT);
+      emitRange(G, ReadLow, ReadHigh, false, Where.lookup(FirstRead), RT);
   }
   return Rest;
 }

@@ -60,9 +60,37 @@ define i32 @already_done(i32* %p) #0 {
 ; CHECK-NOT: @__gorace
 ; CHECK: ret i32
 
+; Without a line of its own or a neighbour's, an access reports where its
+; scope opens: its lexical block (here a store merged at line 0), or the
+; function's opening line (a load without any location).
+@level = global i32 0
+
+define i32 @no_line_nearby(i32* %p) !dbg !10 {
+  store i32 1, i32* @level, align 4, !dbg !14
+  %v = load i32, i32* %p, align 4
+  ret i32 %v
+}
+; CHECK-LABEL: define i32 @no_line_nearby(
+; CHECK: call void @__gorace_write4({{.*}}), !dbg [[BLOCK:![0-9]+]]
+; CHECK-NEXT: store i32 1, {{.*}} !dbg [[MERGED:![0-9]+]]
+; CHECK: call void @__gorace_read4({{.*}}), !dbg [[OPENING:![0-9]+]]
+; CHECK-NEXT: %v = load i32
+; CHECK-DAG: [[BLOCK]] = !DILocation(line: 5, column: 7, scope: [[SCOPE:![0-9]+]])
+; CHECK-DAG: [[MERGED]] = !DILocation(line: 0, scope: [[SCOPE]])
+; CHECK-DAG: [[OPENING]] = !DILocation(line: 4, scope:
+
 attributes #0 = { "gorace-instrumented" }
 
 !0 = !{!1, !1, i64 0}
 !1 = !{!"vtable pointer", !2, i64 0}
 !2 = !{!"Simple C++ TBAA"}
 !3 = !{}
+!llvm.dbg.cu = !{!4}
+!llvm.module.flags = !{!6}
+!4 = distinct !DICompileUnit(language: DW_LANG_C99, file: !5, emissionKind: FullDebug)
+!5 = !DIFile(filename: "lines.c", directory: "/src")
+!6 = !{i32 2, !"Debug Info Version", i32 3}
+!10 = distinct !DISubprogram(name: "no_line_nearby", scope: !5, file: !5, line: 3, type: !11, scopeLine: 4, spFlags: DISPFlagDefinition, unit: !4)
+!11 = !DISubroutineType(types: !3)
+!13 = distinct !DILexicalBlock(scope: !10, file: !5, line: 5, column: 7)
+!14 = !DILocation(line: 0, scope: !13)
