@@ -12,11 +12,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "race_abi.h"
+
 #ifdef GOROUTINE_RACE_RUNTIME
 #define RACE(x) x
 #else
 #define RACE(x) ((void)0)
 #endif
+
+/* The runtime is not instrumented, so its entry points have no frame on
+ * the shadow call stack that report stacks come from: a stack taken in a
+ * user callback an entry point runs (go_once_do's function), or in a
+ * goroutine it spawns on the user's behalf (errgroup's), would skip the
+ * user function that called the entry point. Such an entry point opens a
+ * frame around that work as an instrumented function does. Macros: the
+ * return address must be the entry point's own. */
+#define RACE_ENTER_FROM_USER() RACE(__gorace_func_entry(__builtin_return_address(0)))
+#define RACE_LEAVE_TO_USER() RACE(__gorace_func_exit())
 
 #pragma GCC visibility push(hidden)
 

@@ -37,7 +37,6 @@
  * "created at" runs through the helper to the user's call site. */
 #include "rt.h"
 #include "../detector/race.h"
-#include "../detector/race_abi.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,10 +186,6 @@ static void run_job(void *arg) {
     finish_job(job, job->fn(job->g->ctx, job->arg));
 }
 
-/* Macros: the return address must be that of the public function. */
-#define ENTER_USER_FACING_FRAME() RACE(__gorace_func_entry(__builtin_return_address(0)))
-#define LEAVE_USER_FACING_FRAME() RACE(__gorace_func_exit())
-
 static void start_job(go_errgroup *g, go_errfunc fn, void *arg, bool holds_slot) {
     struct eg_job job = {.g = g, .fn = fn, .arg = arg, .holds_slot = holds_slot};
     go_spawn_copy(run_job, &job, sizeof job);
@@ -209,7 +204,7 @@ static bool try_start(go_errgroup *g, bool *holds_slot) {
 }
 
 void go_errgroup_go(go_errgroup *g, go_errfunc fn, void *arg) {
-    ENTER_USER_FACING_FRAME();
+    RACE_ENTER_FROM_USER();
     bool holds_slot;
     rt_lock_acquire(&g->lock);
     if (try_start(g, &holds_slot)) {
@@ -225,18 +220,18 @@ void go_errgroup_go(go_errgroup *g, go_errfunc fn, void *arg) {
         holds_slot = me.holds_slot;
     }
     start_job(g, fn, arg, holds_slot);
-    LEAVE_USER_FACING_FRAME();
+    RACE_LEAVE_TO_USER();
 }
 
 bool go_errgroup_try_go(go_errgroup *g, go_errfunc fn, void *arg) {
-    ENTER_USER_FACING_FRAME();
+    RACE_ENTER_FROM_USER();
     bool holds_slot;
     rt_lock_acquire(&g->lock);
     bool started = try_start(g, &holds_slot);
     rt_lock_release(&g->lock);
     if (started)
         start_job(g, fn, arg, holds_slot);
-    LEAVE_USER_FACING_FRAME();
+    RACE_LEAVE_TO_USER();
     return started;
 }
 

@@ -7,7 +7,8 @@
  * A fn that calls go_once_do on the same go_once deadlocks, as in Go.
  *
  * Happens-before for the race detector: fn -> return goes from fn's return
- * in once_do_slow to the one point where go_once_do returns. */
+ * in once_do_slow to the one point where go_once_do returns. Stacks taken
+ * inside fn run through go_once_do's caller (RACE_ENTER_FROM_USER). */
 #include "sema.h"
 #include "../detector/race.h"
 
@@ -22,8 +23,11 @@ static void once_do_slow(go_once *o, go_func fn, void *arg) {
 }
 
 void go_once_do(go_once *o, go_func fn, void *arg) {
-    if (RT_UNLIKELY(__atomic_load_n(&o->done_, __ATOMIC_ACQUIRE) == 0))
+    if (RT_UNLIKELY(__atomic_load_n(&o->done_, __ATOMIC_ACQUIRE) == 0)) {
+        RACE_ENTER_FROM_USER();
         once_do_slow(o, fn, arg);
+        RACE_LEAVE_TO_USER();
+    }
     RACE(race_acquire(o));
     RT_KEEP_FRAME();
 }
