@@ -62,6 +62,8 @@ static inline void race_spin_unlock(race_spinlock *l) {
 }
 
 /* ---- per-goroutine state (gp->race) ---- */
+enum { RACE_FENCE_LOADS = 4 };
+
 struct race_g {
     uint32_t slot;
     uint64_t epoch;            /* own clock; the vc's own entry may lag */
@@ -81,6 +83,14 @@ struct race_g {
     /* The deepest point of its own stack the goroutine was seen at
      * (interface.c): nothing below it has shadow to clear at exit. */
     uintptr_t stack_low;
+    /* C11 fences (atomics.c) are the goroutine's, not its thread's: the
+     * last relaxed loads an acquire fence acquires, and whether a release
+     * fence made its later relaxed stores release, with the clock it had
+     * at that fence. */
+    uintptr_t relaxed_loads[RACE_FENCE_LOADS];
+    unsigned nrelaxed;
+    bool release_fenced;
+    struct vclock fence_vc;
 };
 
 /* The goroutine running on this thread, NULL outside goroutines; kept up
@@ -151,6 +161,12 @@ void race_shadow_clear(uintptr_t addr, size_t size);
 void race_sync_acquire(struct race_g *rg, uintptr_t addr);
 void race_sync_release(struct race_g *rg, uintptr_t addr);
 void race_sync_release_acquire(struct race_g *rg, uintptr_t addr);
+/* addr's clock (NULL: it has none and create is false), with addr's
+ * bucket locked until race_sync_drop(addr). */
+struct vclock *race_sync_hold(uintptr_t addr, bool create);
+void race_sync_drop(uintptr_t addr);
+/* False only if addr has no clock (a hint, read without the lock). */
+bool race_sync_may_exist(uintptr_t addr);
 
 /* ---- report.c ---- */
 struct race_access_desc {

@@ -193,6 +193,9 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     rg->ignore = 0;
     rg->depth = 0;
     rg->stack_low = (uintptr_t)child->stack_hi;
+    rg->nrelaxed = 0;
+    rg->release_fenced = false;
+    vc_clear(&rg->fence_vc);
     rg->slot = race_slot_alloc(p, &rg->epoch);
     vc_clear(&rg->vc);
     uintptr_t pcs[16];
@@ -222,6 +225,7 @@ void race_go_end(struct rt_g *gp) {
     race_slot_free(rg);
     rg->slot = 0;
     vc_clear(&rg->vc);
+    vc_clear(&rg->fence_vc);
     if (race_cur == rg) race_cur = NULL;
 }
 

@@ -42,7 +42,7 @@ static struct sync_obj *lookup(struct bucket *b, uintptr_t addr, bool create) {
     memset(o, 0, sizeof *o);
     o->addr = addr;
     o->next = b->head;
-    b->head = o;
+    __atomic_store_n(&b->head, o, __ATOMIC_RELAXED); /* race_sync_may_exist */
     return o;
 }
 
@@ -65,6 +65,26 @@ void race_sync_release(struct race_g *rg, uintptr_t addr) {
     release_into(rg, lookup(b, addr, true));
     race_spin_unlock(&b->lock);
     race_end_segment(rg);
+}
+
+/* Atomic variables (atomics.c) change their object's clock and their
+ * value under the bucket lock, as one step: a load that read a value then
+ * acquires the clock of the store that wrote it, even when another store
+ * replaces that clock right after. */
+struct vclock *race_sync_hold(uintptr_t addr, bool create) {
+    struct bucket *b = bucket_of(addr);
+    race_spin_lock(&b->lock);
+    struct sync_obj *o = lookup(b, addr, create);
+    return o ? &o->vc : NULL;
+}
+
+void race_sync_drop(uintptr_t addr) { race_spin_unlock(&bucket_of(addr)->lock); }
+
+/* A racy glance, for an operation that has nothing to do without an
+ * object: one being created meanwhile belongs to an operation this one
+ * is unordered with. */
+bool race_sync_may_exist(uintptr_t addr) {
+    return __atomic_load_n(&bucket_of(addr)->head, __ATOMIC_RELAXED) != NULL;
 }
 
 /* Acquire then release on the clock obj: rg then knows everything obj
