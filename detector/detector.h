@@ -62,7 +62,15 @@ static inline void race_spin_unlock(race_spinlock *l) {
 }
 
 /* ---- per-goroutine state (gp->race) ---- */
-enum { RACE_FENCE_LOADS = 4 };
+enum { RACE_FENCE_LOADS = 4, RACE_HELD_MAX = 8 };
+
+/* A mutex a goroutine holds (lockorder.c); state, when not NULL, is a
+ * word whose locked_bit is set while the mutex is locked. */
+struct race_held {
+    uintptr_t addr;
+    const int32_t *state;
+    int32_t locked_bit;
+};
 
 struct race_g {
     uint32_t slot;
@@ -91,6 +99,8 @@ struct race_g {
     unsigned nrelaxed;
     bool release_fenced;
     struct vclock fence_vc;
+    struct race_held held[RACE_HELD_MAX]; /* most recent last */
+    int nheld;
 };
 
 /* The goroutine running on this thread, NULL outside goroutines; kept up
@@ -180,6 +190,18 @@ struct race_access_desc {
     int npcs;
 };
 void race_report(struct race_access_desc *cur, struct race_access_desc *prev);
+/* One edge of a lock-order cycle: goroutine goid acquired `acquired`
+ * while holding `held`, at the stack pcs. */
+struct race_lock_edge_desc {
+    uintptr_t held, acquired;
+    uint64_t goid;
+    const uintptr_t *pcs;
+    int npcs;
+};
+/* Reports the cycle edges[0] => ... => edges[n-1] (each edge's acquired
+ * mutex is the next one's held mutex, the last one's is edges[0]'s). */
+void race_report_lock_cycle(const struct race_lock_edge_desc *edges, int n);
+size_t race_lock_inversions(void);
 void race_reports_init(void);
 
 /* ---- alloc.c ---- */

@@ -192,6 +192,7 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     rg->goid = child->id;
     rg->ignore = 0;
     rg->depth = 0;
+    rg->nheld = 0;
     rg->stack_low = (uintptr_t)child->stack_hi;
     rg->nrelaxed = 0;
     rg->release_fenced = false;
@@ -244,10 +245,11 @@ void race_goroutine_begins(struct rt_g *gp, uintptr_t trampoline_pc) {
 static void at_exit(void) {
     if (race_opts.atexit_sleep_ms > 0) usleep((useconds_t)race_opts.atexit_sleep_ms * 1000);
     race_leaks_at_exit();
-    size_t n = race_reports(), leaks = race_leaks();
-    if (!n && !leaks) return;
+    size_t n = race_reports(), leaks = race_leaks(), inversions = race_lock_inversions();
+    if (!n && !leaks && !inversions) return;
     fflush(NULL);
     if (leaks) rt_printf(2, "Found %zu leaked goroutine(s)\n", leaks);
+    if (inversions) rt_printf(2, "Found %zu lock-order inversion(s)\n", inversions);
     if (!n) _exit(race_opts.exitcode);
     extern size_t race_unrestored_reports(void);
     size_t lost = race_unrestored_reports();

@@ -56,6 +56,12 @@ void race_handoff_g(struct rt_g *gp);
 void race_chan_slot_pass(struct rt_g *gp, void **slots, size_t cap, size_t i);
 void race_chan_slots_free(void *slots, size_t cap);
 
+/* Mutexes for the lock-order checker (lockorder.c): the current goroutine
+ * has locked m (state, when not NULL, has locked_bit set while m is
+ * locked), or has unlocked it. pc: the caller of the lock function. */
+void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, uintptr_t pc);
+void race_mutex_unlocked(const void *m);
+
 /* Accesses the runtime makes on the user's behalf (channel elements,
  * go_read buffers), attributed to the calling goroutine at pc. */
 void race_read_range_pc(const void *p, size_t n, uintptr_t pc);

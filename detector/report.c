@@ -361,3 +361,47 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     }
     if (rg) rg->ignore--;
 }
+
+/* ---- lock-order inversions (lockorder.c) ---- */
+
+static _Atomic size_t ninversions;
+
+size_t race_lock_inversions(void) { return atomic_load(&ninversions); }
+
+void race_report_lock_cycle(const struct race_lock_edge_desc *edges, int n) {
+    rt_lock_acquire(&report_lock);
+    atomic_fetch_add(&ninversions, 1);
+    /* Mutex Mk is edges[k-1].held: the cycle starts at the first edge's. */
+    if (race_opts.json) {
+        rt_printf(out_fd, "{\"kind\":\"lock_order_inversion\",\"cycle\":[");
+        for (int k = 0; k < n; k++)
+            rt_printf(out_fd, "%s{\"mutex\":\"M%d\",\"addr\":\"%p\"}", k ? "," : "", k + 1,
+                      (void *)edges[k].held);
+        rt_printf(out_fd, "],\"edges\":[");
+        for (int k = 0; k < n; k++) {
+            rt_printf(out_fd, "%s{\"acquired\":\"M%d\",\"held\":\"M%d\",\"goroutine\":%llu,\"stack\":",
+                      k ? "," : "", k + 1 < n ? k + 2 : 1, k + 1,
+                      (unsigned long long)edges[k].goid);
+            json_frames(edges[k].pcs, edges[k].npcs);
+            rt_printf(out_fd, "}");
+        }
+        rt_printf(out_fd, "]}\n");
+    } else {
+        rt_printf(out_fd, "==================\nWARNING: LOCK-ORDER INVERSION (potential deadlock)\n"
+                          "Cycle:");
+        for (int k = 0; k < n; k++)
+            rt_printf(out_fd, " M%d (%p) =>", k + 1, (void *)edges[k].held);
+        rt_printf(out_fd, " M1\n");
+        for (int k = 0; k < n; k++) {
+            rt_printf(out_fd, "Mutex M%d acquired while holding M%d by goroutine %llu:\n",
+                      k + 1 < n ? k + 2 : 1, k + 1, (unsigned long long)edges[k].goid);
+            text_frames(edges[k].pcs, edges[k].npcs);
+        }
+        rt_printf(out_fd, "==================\n");
+    }
+    rt_lock_release(&report_lock);
+    if (race_opts.halt_on_error) {
+        fflush(NULL);
+        _exit(race_opts.exitcode);
+    }
+}

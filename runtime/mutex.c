@@ -160,11 +160,15 @@ void rt_mutex_unlock_slow(go_mutex *m, int32_t new_state) {
  * overwriting a mutex in use is a race. */
 #define RACE_STATE_UPDATE(m) \
     RACE(race_atomic_update_pc(&(m)->state_, sizeof (m)->state_, (uintptr_t)__builtin_return_address(0)))
+/* For the lock-order checker: m is held while its locked bit is set. */
+#define RACE_MUTEX_LOCKED(m) \
+    RACE(race_mutex_locked(m, &(m)->state_, RT_MUTEX_LOCKED, (uintptr_t)__builtin_return_address(0)))
 
 void go_mutex_lock(go_mutex *m) {
     RACE_STATE_UPDATE(m);
     rt_mutex_lock(m, WAIT_MUTEX_LOCK, m);
     RACE(race_acquire(m));
+    RACE_MUTEX_LOCKED(m);
     RT_KEEP_FRAME();
 }
 
@@ -178,12 +182,14 @@ bool go_mutex_trylock(go_mutex *m) {
                                      false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return false;
     RACE(race_acquire(m));
+    RACE_MUTEX_LOCKED(m);
     return true;
 }
 
 void go_mutex_unlock(go_mutex *m) {
     RACE_STATE_UPDATE(m);
     RACE(race_release(m));
+    RACE(race_mutex_unlocked(m));
     rt_mutex_unlock(m);
     RT_KEEP_FRAME(); /* a handoff yields to the next owner from in here */
 }

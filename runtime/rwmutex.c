@@ -29,6 +29,7 @@ void go_rwmutex_rlock(go_rwmutex *rw) {
     if (RT_UNLIKELY(rw_add(&rw->reader_count_, 1) < 0))
         rt_sema_acquire(&rw->reader_sem_, WAIT_RWMUTEX_RLOCK, rw, false);
     RACE(race_acquire(&rw->reader_sem_));   /* writer unlock -> rlock */
+    RACE(race_mutex_locked(rw, NULL, 0, (uintptr_t)__builtin_return_address(0)));
     RT_KEEP_FRAME();
 }
 
@@ -42,6 +43,7 @@ static void rwmutex_runlock_slow(go_rwmutex *rw, int32_t readers) {
 
 void go_rwmutex_runlock(go_rwmutex *rw) {
     RACE(race_release(&rw->writer_sem_));   /* reader unlock -> lock */
+    RACE(race_mutex_unlocked(rw));
     int32_t readers = rw_add(&rw->reader_count_, -1);
     if (RT_UNLIKELY(readers < 0))
         rwmutex_runlock_slow(rw, readers);
@@ -55,11 +57,14 @@ void go_rwmutex_lock(go_rwmutex *rw) {
         rt_sema_acquire(&rw->writer_sem_, WAIT_RWMUTEX_LOCK, rw, false);
     RACE(race_acquire(&rw->reader_sem_));
     RACE(race_acquire(&rw->writer_sem_));
+    RACE(race_mutex_locked(rw, &rw->w_.state_, RT_MUTEX_LOCKED,
+                           (uintptr_t)__builtin_return_address(0)));
     RT_KEEP_FRAME();
 }
 
 void go_rwmutex_unlock(go_rwmutex *rw) {
     RACE(race_release(&rw->reader_sem_));
+    RACE(race_mutex_unlocked(rw));
     int32_t waiting_readers = rw_add(&rw->reader_count_, RWMUTEX_MAX_READERS);
     if (RT_UNLIKELY(waiting_readers >= RWMUTEX_MAX_READERS))
         rt_fatal("sync: Unlock of unlocked RWMutex");
