@@ -21,10 +21,10 @@
  *
  * Fences: a release fence takes a copy of the goroutine's clock; its
  * later relaxed stores and read-modify-writes release that copy, not
- * what it learns after the fence. An acquire fence acquires the variables
- * of the relaxed loads made since the last one (up to a few), as they are
- * at the fence: a release that reached such a variable after the load
- * read it is acquired too, which can hide a race but never invents one. */
+ * what it learns after the fence. A relaxed load (or read-modify-write)
+ * joins what it read into the goroutine's pending clock, which its next
+ * acquire fence acquires: what the stores it read from released, not
+ * what reached the variables later. */
 #include "detector.h"
 #include "race_abi.h"
 
@@ -40,14 +40,6 @@ static inline bool is_release(int mo) {
  * goroutine's own, or the one its last release fence took. */
 static inline bool releases(const struct race_g *rg, int mo) {
     return is_release(mo) || rg->release_fenced;
-}
-
-/* What a load of order mo, or the load half of a read-modify-write,
- * learns: the variable's clock now (acquire), or, remembered for the next
- * acquire fence, nothing yet. vc: the held clock, or NULL. */
-static void load_done(struct race_g *rg, const volatile void *a, const struct vclock *vc, int mo) {
-    if (!is_acquire(mo)) rg->relaxed_loads[rg->nrelaxed++ % RACE_FENCE_LOADS] = (uintptr_t)a;
-    else if (vc) vc_join(&rg->vc, vc);
 }
 
 /* The releasing half of a store (replace) or read-modify-write (merge)
@@ -70,6 +62,47 @@ static inline void released(struct race_g *rg, int mo) {
     if (is_release(mo)) race_end_segment(rg);
 }
 
+/* One atomic operation's hold on its variable's clock. */
+struct hold {
+    uintptr_t addr;
+    struct vclock *vc; /* NULL: none, or not locked */
+    bool locked;
+};
+
+/* Before an operation that reads the variable (reads) and/or releases
+ * into it (rel): lock its clock, created if it releases, when there is
+ * anything to do with it. A variable nobody ever released to has no
+ * clock, and an operation that would only read it takes no lock (see
+ * learn for the race with a first release). */
+static inline struct hold hold_for(uintptr_t addr, bool reads, bool rel) {
+    struct hold h = {addr, NULL, rel || (reads && race_sync_may_exist(addr))};
+    if (h.locked) h.vc = race_sync_hold(addr, rel);
+    return h;
+}
+
+/* After the operation: its load half (reads) learns the variable's clock,
+ * at once for an acquire, for the next acquire fence otherwise (the clock
+ * as it is now, when the load read its value: a later release is not
+ * acquired by the fence). Unlocked, a first release may have created the
+ * clock between the glance and the load and stored the value read: the
+ * clock is then taken as it is now, a superset (a possible missed race,
+ * never a false one). */
+static inline void learn(struct race_g *rg, const struct hold *h, bool reads, int mo) {
+    if (!reads) return;
+    struct vclock *into = is_acquire(mo) ? &rg->vc : &rg->loaded_vc;
+    if (h->locked) {
+        if (h->vc) vc_join(into, h->vc);
+    } else if (race_sync_may_exist(h->addr)) {
+        struct vclock *now = race_sync_hold(h->addr, false);
+        if (now) vc_join(into, now);
+        race_sync_drop(h->addr);
+    }
+}
+
+static inline void release_hold(const struct hold *h) {
+    if (h->locked) race_sync_drop(h->addr);
+}
+
 #define PC ((uintptr_t)__builtin_return_address(0))
 
 #define DEFINE_ATOMICS(N, T)                                                            \
@@ -77,14 +110,10 @@ static inline void released(struct race_g *rg, int mo) {
         struct race_g *rg = race_cur;                                                   \
         if (!rg || rg->ignore) return __atomic_load_n(a, __ATOMIC_SEQ_CST);             \
         race_access(rg, (uintptr_t)a, N, false, true, PC);                              \
-        if (!is_acquire(mo)) {                                                          \
-            load_done(rg, a, NULL, mo);                                                 \
-            return __atomic_load_n(a, __ATOMIC_SEQ_CST);                                \
-        }                                                                               \
-        struct vclock *vc = race_sync_hold((uintptr_t)a, false);                        \
+        struct hold h = hold_for((uintptr_t)a, true, false);                            \
         T v = __atomic_load_n(a, __ATOMIC_SEQ_CST);                                     \
-        load_done(rg, a, vc, mo);                                                       \
-        race_sync_drop((uintptr_t)a);                                                   \
+        learn(rg, &h, true, mo);                                                        \
+        release_hold(&h);                                                               \
         return v;                                                                       \
     }                                                                                   \
     void __gorace_atomic##N##_store(volatile T *a, T v, int mo) {                       \
@@ -95,15 +124,12 @@ static inline void released(struct race_g *rg, int mo) {
         }                                                                               \
         race_access(rg, (uintptr_t)a, N, true, true, PC);                               \
         bool rel = releases(rg, mo);                                                    \
-        if (!rel && !race_sync_may_exist((uintptr_t)a)) {                               \
-            __atomic_store_n(a, v, __ATOMIC_SEQ_CST);                                   \
-            return;                                                                     \
-        }                                                                               \
-        struct vclock *vc = race_sync_hold((uintptr_t)a, rel);                          \
-        if (rel) publish(rg, vc, mo, true);                                             \
-        else if (vc) vc_clear(vc);                                                      \
+        /* A relaxed store empties an existing clock: it ends the sequence. */          \
+        struct hold h = hold_for((uintptr_t)a, !rel, rel);                              \
+        if (rel) publish(rg, h.vc, mo, true);                                           \
+        else if (h.vc) vc_clear(h.vc);                                                  \
         __atomic_store_n(a, v, __ATOMIC_SEQ_CST);                                       \
-        race_sync_drop((uintptr_t)a);                                                   \
+        release_hold(&h);                                                               \
         released(rg, mo);                                                               \
     }                                                                                   \
     DEFINE_RMW(N, T, exchange, __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST))             \
@@ -124,14 +150,12 @@ static inline void released(struct race_g *rg, int mo) {
         }                                                                               \
         race_access(rg, (uintptr_t)a, N, true, true, PC);                               \
         bool rel = releases(rg, success_mo);                                            \
-        bool syncs = rel || is_acquire(success_mo) || is_acquire(failure_mo);           \
-        struct vclock *vc = syncs ? race_sync_hold((uintptr_t)a, rel) : NULL;           \
+        struct hold h = hold_for((uintptr_t)a, true, rel);                              \
         bool ok = __atomic_compare_exchange_n(a, &old, desired, false, __ATOMIC_SEQ_CST, \
                                               __ATOMIC_SEQ_CST);                        \
-        int mo = ok ? success_mo : failure_mo;                                          \
-        load_done(rg, a, vc, mo);                                                       \
-        if (ok && rel) publish(rg, vc, success_mo, false);                              \
-        if (syncs) race_sync_drop((uintptr_t)a);                                        \
+        learn(rg, &h, true, ok ? success_mo : failure_mo);                              \
+        if (ok && rel) publish(rg, h.vc, success_mo, false);                            \
+        release_hold(&h);                                                               \
         if (ok) released(rg, success_mo);                                               \
         return old;                                                                     \
     }
@@ -141,12 +165,12 @@ static inline void released(struct race_g *rg, int mo) {
         struct race_g *rg = race_cur;                                                   \
         if (!rg || rg->ignore) return op;                                               \
         race_access(rg, (uintptr_t)a, N, true, true, PC);                               \
-        bool rel = releases(rg, mo), syncs = rel || is_acquire(mo);                     \
-        struct vclock *vc = syncs ? race_sync_hold((uintptr_t)a, rel) : NULL;           \
+        bool rel = releases(rg, mo);                                                    \
+        struct hold h = hold_for((uintptr_t)a, true, rel);                              \
         T old = op;                                                                     \
-        load_done(rg, a, vc, mo);                                                       \
-        if (rel) publish(rg, vc, mo, false);                                            \
-        if (syncs) race_sync_drop((uintptr_t)a);                                        \
+        learn(rg, &h, true, mo);                                                        \
+        if (rel) publish(rg, h.vc, mo, false);                                          \
+        release_hold(&h);                                                               \
         released(rg, mo);                                                               \
         return old;                                                                     \
     }
@@ -161,9 +185,8 @@ void __gorace_atomic_thread_fence(int mo) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!rg || rg->ignore) return;
     if (is_acquire(mo)) {
-        unsigned n = rg->nrelaxed < RACE_FENCE_LOADS ? rg->nrelaxed : RACE_FENCE_LOADS;
-        for (unsigned i = 0; i < n; i++) race_sync_acquire(rg, rg->relaxed_loads[i]);
-        rg->nrelaxed = 0;
+        vc_join(&rg->vc, &rg->loaded_vc);
+        vc_clear(&rg->loaded_vc);
     }
     if (is_release(mo)) {
         vc_publish(&rg->fence_vc, &rg->vc, rg->slot, rg->epoch);

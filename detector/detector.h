@@ -62,7 +62,7 @@ static inline void race_spin_unlock(race_spinlock *l) {
 }
 
 /* ---- per-goroutine state (gp->race) ---- */
-enum { RACE_FENCE_LOADS = 4, RACE_HELD_MAX = 8 };
+enum { RACE_HELD_MAX = 8 };
 
 /* A mutex a goroutine holds (lockorder.c); state, when not NULL, is a
  * word whose locked_bit is set while the mutex is locked. */
@@ -91,12 +91,11 @@ struct race_g {
     /* The deepest point of its own stack the goroutine was seen at
      * (interface.c): nothing below it has shadow to clear at exit. */
     uintptr_t stack_low;
-    /* C11 fences (atomics.c) are the goroutine's, not its thread's: the
-     * last relaxed loads an acquire fence acquires, and whether a release
-     * fence made its later relaxed stores release, with the clock it had
-     * at that fence. */
-    uintptr_t relaxed_loads[RACE_FENCE_LOADS];
-    unsigned nrelaxed;
+    /* C11 fences (atomics.c) are the goroutine's, not its thread's: what
+     * its relaxed loads read, for its next acquire fence, and whether a
+     * release fence made its later relaxed stores release, with the clock
+     * it had at that fence. */
+    struct vclock loaded_vc;
     bool release_fenced;
     struct vclock fence_vc;
     struct race_held held[RACE_HELD_MAX]; /* most recent last */

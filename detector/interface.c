@@ -194,8 +194,8 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     rg->depth = 0;
     rg->nheld = 0;
     rg->stack_low = (uintptr_t)child->stack_hi;
-    rg->nrelaxed = 0;
     rg->release_fenced = false;
+    vc_clear(&rg->loaded_vc);
     vc_clear(&rg->fence_vc);
     rg->slot = race_slot_alloc(p, &rg->epoch);
     vc_clear(&rg->vc);
@@ -226,6 +226,7 @@ void race_go_end(struct rt_g *gp) {
     race_slot_free(rg);
     rg->slot = 0;
     vc_clear(&rg->vc);
+    vc_clear(&rg->loaded_vc);
     vc_clear(&rg->fence_vc);
     if (race_cur == rg) race_cur = NULL;
 }

@@ -42,7 +42,7 @@ static struct sync_obj *lookup(struct bucket *b, uintptr_t addr, bool create) {
     memset(o, 0, sizeof *o);
     o->addr = addr;
     o->next = b->head;
-    __atomic_store_n(&b->head, o, __ATOMIC_RELAXED); /* race_sync_may_exist */
+    __atomic_store_n(&b->head, o, __ATOMIC_RELEASE); /* race_sync_may_exist */
     return o;
 }
 
@@ -80,11 +80,11 @@ struct vclock *race_sync_hold(uintptr_t addr, bool create) {
 
 void race_sync_drop(uintptr_t addr) { race_spin_unlock(&bucket_of(addr)->lock); }
 
-/* A racy glance, for an operation that has nothing to do without an
- * object: one being created meanwhile belongs to an operation this one
- * is unordered with. */
+/* A glance without the lock, for an operation that has nothing to do
+ * without an object: an object created before an atomic store whose
+ * value the caller has loaded is seen (release and acquire order). */
 bool race_sync_may_exist(uintptr_t addr) {
-    return __atomic_load_n(&bucket_of(addr)->head, __ATOMIC_RELAXED) != NULL;
+    return __atomic_load_n(&bucket_of(addr)->head, __ATOMIC_ACQUIRE) != NULL;
 }
 
 /* Acquire then release on the clock obj: rg then knows everything obj
