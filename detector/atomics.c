@@ -46,8 +46,8 @@ static inline bool releases(const struct race_g *rg, int mo) {
  * of order mo, into the held clock vc. */
 static void publish(struct race_g *rg, struct vclock *vc, int mo, bool replace) {
     if (!is_release(mo)) {
-        if (replace) vc_copy(vc, &rg->fence_vc);
-        else vc_join(vc, &rg->fence_vc);
+        if (replace) vc_copy(vc, rg->fence_vc);
+        else vc_join(vc, rg->fence_vc);
     } else if (replace) {
         vc_publish(vc, &rg->vc, rg->slot, rg->epoch);
     } else {
@@ -89,14 +89,11 @@ static inline struct hold hold_for(uintptr_t addr, bool reads, bool rel) {
  * never a false one). */
 static inline void learn(struct race_g *rg, const struct hold *h, bool reads, int mo) {
     if (!reads) return;
-    struct vclock *into = is_acquire(mo) ? &rg->vc : &rg->loaded_vc;
-    if (h->locked) {
-        if (h->vc) vc_join(into, h->vc);
-    } else if (race_sync_may_exist(h->addr)) {
-        struct vclock *now = race_sync_hold(h->addr, false);
-        if (now) vc_join(into, now);
-        race_sync_drop(h->addr);
-    }
+    struct vclock *vc = h->vc;
+    bool look_again = !h->locked && race_sync_may_exist(h->addr);
+    if (look_again) vc = race_sync_hold(h->addr, false);
+    if (vc) vc_join(is_acquire(mo) ? &rg->vc : race_own_clock(&rg->loaded_vc), vc);
+    if (look_again) race_sync_drop(h->addr);
 }
 
 static inline void release_hold(const struct hold *h) {
@@ -185,11 +182,11 @@ void __gorace_atomic_thread_fence(int mo) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!rg || rg->ignore) return;
     if (is_acquire(mo)) {
-        vc_join(&rg->vc, &rg->loaded_vc);
-        vc_clear(&rg->loaded_vc);
+        if (rg->loaded_vc) vc_join(&rg->vc, rg->loaded_vc);
+        race_clear_own_clock(rg->loaded_vc);
     }
     if (is_release(mo)) {
-        vc_publish(&rg->fence_vc, &rg->vc, rg->slot, rg->epoch);
+        vc_publish(race_own_clock(&rg->fence_vc), &rg->vc, rg->slot, rg->epoch);
         rg->release_fenced = true;
         race_end_segment(rg);
     }

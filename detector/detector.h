@@ -94,11 +94,12 @@ struct race_g {
     /* C11 fences (atomics.c) are the goroutine's, not its thread's: what
      * its relaxed loads read, for its next acquire fence, and whether a
      * release fence made its later relaxed stores release, with the clock
-     * it had at that fence. */
-    struct vclock loaded_vc;
+     * it had at that fence. Like held below, the clocks are allocated on
+     * first use (most goroutines never need them) and kept with the G. */
+    struct vclock *loaded_vc;
     bool release_fenced;
-    struct vclock fence_vc;
-    struct race_held held[RACE_HELD_MAX]; /* most recent last */
+    struct vclock *fence_vc;
+    struct race_held *held; /* RACE_HELD_MAX entries, most recent last */
     int nheld;
 };
 
@@ -215,6 +216,15 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out);
 void *race_internal_alloc(size_t n);
 void *race_internal_calloc(size_t n, size_t size);
 void race_internal_free(void *p);
+
+/* A clock of rg's allocated on first use (*slot NULL until then). */
+static inline struct vclock *race_own_clock(struct vclock **slot) {
+    if (RT_UNLIKELY(!*slot)) *slot = race_internal_calloc(1, sizeof **slot);
+    return *slot;
+}
+static inline void race_clear_own_clock(struct vclock *v) {
+    if (v) vc_clear(v);
+}
 
 /* ---- leak.c ---- */
 void race_leaks_at_exit(void);

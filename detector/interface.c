@@ -195,8 +195,8 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     rg->nheld = 0;
     rg->stack_low = (uintptr_t)child->stack_hi;
     rg->release_fenced = false;
-    vc_clear(&rg->loaded_vc);
-    vc_clear(&rg->fence_vc);
+    race_clear_own_clock(rg->loaded_vc);
+    race_clear_own_clock(rg->fence_vc);
     rg->slot = race_slot_alloc(p, &rg->epoch);
     vc_clear(&rg->vc);
     uintptr_t pcs[16];
@@ -226,8 +226,8 @@ void race_go_end(struct rt_g *gp) {
     race_slot_free(rg);
     rg->slot = 0;
     vc_clear(&rg->vc);
-    vc_clear(&rg->loaded_vc);
-    vc_clear(&rg->fence_vc);
+    race_clear_own_clock(rg->loaded_vc);
+    race_clear_own_clock(rg->fence_vc);
     if (race_cur == rg) race_cur = NULL;
 }
 

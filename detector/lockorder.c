@@ -184,6 +184,7 @@ void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, 
         }
         race_spin_unlock(&graph_lock);
     }
+    if (!rg->held) rg->held = race_internal_alloc(RACE_HELD_MAX * sizeof *rg->held);
     if (rg->nheld == RACE_HELD_MAX) forget_held(rg, 0);
     rg->held[rg->nheld++] = (struct race_held){addr, state, locked_bit};
 }
