@@ -1,0 +1,556 @@
+/* libc.c - checks of the C library's string, memory, formatting and I/O
+ * calls, made on behalf of the uninstrumented C library.
+ *
+ * The pass sees only the loads and stores of instrumented code, so
+ * strcpy(shared, s) in two goroutines, or strlen of a buffer another
+ * goroutine writes, would go unnoticed. Like ThreadSanitizer's
+ * interceptors, the race library (a static archive, so these definitions
+ * land in the executable and take precedence over the C library's) defines
+ * the functions below: each records the ranges the call reads and writes
+ * as accesses of the calling goroutine, with the call's return address as
+ * frame #0 (the user's line, as for the runtime's own accesses such as a
+ * channel send's element read), then performs the call through glibc's
+ * implementation.
+ *
+ * Only calls made directly by instrumented code are checked. The runtime
+ * and the detector call these functions too (element copies, report
+ * formatting, write(2) of reports), and so do libraries the executable
+ * exports them to (libdw, libunwind); their buffers are ordered by
+ * synchronisation the detector does not see, and checking from inside the
+ * detector could recurse into a report. Every instrumented function pushes
+ * its return address on the goroutine's shadow stack at entry; the
+ * interceptor reads its caller's return address through the caller's frame
+ * pointer (race builds keep frame pointers) and checks only when the two
+ * match. The frame pointer is followed only when it lies inside the
+ * goroutine's stack above the interceptor's own frame, so a caller
+ * without frame pointers, a scheduler stack, a thread that runs no
+ * goroutine, or a call before the detector starts (race_cur NULL) costs a
+ * few compares and is passed straight through. go_race_disable applies.
+ *
+ * glibc's implementations are reached through dlsym(RTLD_NEXT), which
+ * skips the executable: glibc exports no internal aliases of most string
+ * functions, and dlsym resolves the CPU-specific (IFUNC) variant. They are
+ * resolved by a constructor, so that fatal paths (which write(2) with
+ * locks held) never run the dynamic linker, and lazily for calls made
+ * before it. The resolution itself calls none of these functions through
+ * the executable (glibc calls its own internally).
+ *
+ * Ranges follow what the function accesses: a string up to and including
+ * its terminator, a comparison up to the first difference, a search up to
+ * the match, an I/O buffer as far as the call filled it. The printf family
+ * writes its output buffer (sprintf, snprintf, vsprintf, vsnprintf) and
+ * reads its %s arguments (those and printf, fprintf, vprintf, vfprintf),
+ * found by a small format parser: positional arguments or an unknown
+ * conversion stop it, leaving the rest unchecked; wide strings and %n's
+ * targets are not checked. */
+#undef _FORTIFY_SOURCE
+#include "detector.h"
+#include "race_abi.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Every intercepted function, for its glibc pointer. */
+#define INTERCEPTED(X)                                                               \
+    X(strlen) X(strnlen) X(strcpy) X(stpcpy) X(strncpy) X(strcat) X(strncat)         \
+    X(strcmp) X(strncmp) X(memcmp) X(bcmp) X(memchr) X(strchr) X(strrchr) X(strstr)  \
+    X(strdup) X(strndup) X(memcpy) X(memmove) X(memset) X(bzero) X(vsnprintf)        \
+    X(vsprintf) X(vprintf) X(vfprintf) X(qsort) X(read) X(write) X(pread) X(pwrite)   \
+    X(recv) X(send) X(fread) X(fwrite) X(fgets) X(fputs) X(puts) X(getdelim)
+
+enum libc_fn {
+#define ENUMERATE(name) FN_##name,
+    INTERCEPTED(ENUMERATE)
+#undef ENUMERATE
+    FN_COUNT
+};
+
+static const char *const fn_names[FN_COUNT] = {
+#define NAME(name) #name,
+    INTERCEPTED(NAME)
+#undef NAME
+};
+
+static _Atomic(void *) real_fns[FN_COUNT];
+
+static void *resolve(enum libc_fn fn) {
+    void *p = dlsym(RTLD_NEXT, fn_names[fn]);
+    if (!p) {
+        /* Not through write(): that may be the function missing. */
+        static const char msg[] = "race detector: the C library's functions were not found "
+                                  "(a static executable cannot be race-checked)\n";
+        syscall(SYS_write, 2, msg, sizeof msg - 1);
+        _exit(2);
+    }
+    atomic_store_explicit(&real_fns[fn], p, memory_order_release);
+    return p;
+}
+
+static inline void *real_fn(enum libc_fn fn) {
+    void *p = atomic_load_explicit(&real_fns[fn], memory_order_acquire);
+    return RT_LIKELY(p != NULL) ? p : resolve(fn);
+}
+
+#define REAL(name) ((__typeof__(&name))real_fn(FN_##name))
+
+__attribute__((constructor(101))) static void resolve_all(void) {
+    for (int fn = 0; fn < FN_COUNT; fn++) real_fn(fn);
+}
+
+/* The goroutine to check the call for, NULL when the interceptor's caller
+ * (whose frame is saved at frame[0]) is not instrumented code of the
+ * running goroutine, or it runs with checks disabled. */
+__attribute__((always_inline)) static inline struct race_g *checked_goroutine(void *frame) {
+    struct race_g *rg = race_cur;
+    if (!rg || rg->ignore || rg->depth == 0 || !rg->g) return NULL;
+    uintptr_t own = (uintptr_t)frame;
+    uintptr_t lo = (uintptr_t)rg->g->stack_lo, hi = (uintptr_t)rg->g->stack_hi;
+    if (own < lo || own >= hi) return NULL;
+    uintptr_t caller = *(const uintptr_t *)frame;
+    if (caller <= own || caller % sizeof(uintptr_t) || caller > hi - 2 * sizeof(uintptr_t))
+        return NULL;
+    uintptr_t callers_return = ((const uintptr_t *)caller)[1];
+    return callers_return == rg->stack[rg->depth - 1] ? rg : NULL;
+}
+
+#define CHECKED() checked_goroutine(__builtin_frame_address(0))
+#define CALLER ((uintptr_t)__builtin_return_address(0))
+
+static inline void check_read(const void *p, size_t n, uintptr_t pc) {
+    if (n) race_read_range_pc(p, n, pc);
+}
+
+static inline void check_write(const void *p, size_t n, uintptr_t pc) {
+    if (n) race_write_range_pc(p, n, pc);
+}
+
+/* Bytes a scan of s reads when it stops at its terminator or after max
+ * bytes. */
+static size_t scanned(const char *s, size_t max) {
+    size_t n = REAL(strnlen)(s, max);
+    return n < max ? n + 1 : n;
+}
+
+/* ---- strings ---- */
+
+size_t strlen(const char *s) {
+    size_t n = REAL(strlen)(s);
+    if (CHECKED()) check_read(s, n + 1, CALLER);
+    return n;
+}
+
+size_t strnlen(const char *s, size_t max) {
+    size_t n = REAL(strnlen)(s, max);
+    if (CHECKED()) check_read(s, n < max ? n + 1 : n, CALLER);
+    return n;
+}
+
+char *strcpy(char *dst, const char *src) {
+    if (CHECKED()) {
+        size_t n = REAL(strlen)(src) + 1;
+        check_read(src, n, CALLER);
+        check_write(dst, n, CALLER);
+    }
+    return REAL(strcpy)(dst, src);
+}
+
+char *stpcpy(char *dst, const char *src) {
+    if (CHECKED()) {
+        size_t n = REAL(strlen)(src) + 1;
+        check_read(src, n, CALLER);
+        check_write(dst, n, CALLER);
+    }
+    return REAL(stpcpy)(dst, src);
+}
+
+char *strncpy(char *dst, const char *src, size_t n) {
+    if (CHECKED()) {
+        check_read(src, scanned(src, n), CALLER);
+        check_write(dst, n, CALLER);   /* the rest is padded with zeros */
+    }
+    return REAL(strncpy)(dst, src, n);
+}
+
+char *strcat(char *dst, const char *src) {
+    if (CHECKED()) {
+        size_t kept = REAL(strlen)(dst), added = REAL(strlen)(src) + 1;
+        check_read(src, added, CALLER);
+        check_read(dst, kept, CALLER);
+        check_write(dst + kept, added, CALLER);
+    }
+    return REAL(strcat)(dst, src);
+}
+
+char *strncat(char *dst, const char *src, size_t n) {
+    if (CHECKED()) {
+        size_t kept = REAL(strlen)(dst), added = REAL(strnlen)(src, n) + 1;
+        check_read(src, scanned(src, n), CALLER);
+        check_read(dst, kept, CALLER);
+        check_write(dst + kept, added, CALLER);
+    }
+    return REAL(strncat)(dst, src, n);
+}
+
+/* Compares up to max bytes as strncmp does, recording the bytes read:
+ * both strings up to the first difference or terminator. */
+static int compare_checked(const char *a, const char *b, size_t max, uintptr_t pc) {
+    size_t i = 0;
+    while (i < max && a[i] && a[i] == b[i]) i++;
+    size_t read = i < max ? i + 1 : max;
+    check_read(a, read, pc);
+    check_read(b, read, pc);
+    return i < max ? (unsigned char)a[i] - (unsigned char)b[i] : 0;
+}
+
+int strcmp(const char *a, const char *b) {
+    if (CHECKED()) return compare_checked(a, b, SIZE_MAX, CALLER);
+    return REAL(strcmp)(a, b);
+}
+
+int strncmp(const char *a, const char *b, size_t n) {
+    if (CHECKED()) return compare_checked(a, b, n, CALLER);
+    return REAL(strncmp)(a, b, n);
+}
+
+char *strchr(const char *s, int c) {
+    char *found = REAL(strchr)(s, c);
+    if (CHECKED()) check_read(s, found ? (size_t)(found - s) + 1 : REAL(strlen)(s) + 1, CALLER);
+    return found;
+}
+
+char *strrchr(const char *s, int c) {
+    if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
+    return REAL(strrchr)(s, c);
+}
+
+char *strstr(const char *haystack, const char *needle) {
+    char *found = REAL(strstr)(haystack, needle);
+    if (CHECKED()) {
+        size_t needle_len = REAL(strlen)(needle);
+        check_read(needle, needle_len + 1, CALLER);
+        check_read(haystack,
+                   found ? (size_t)(found - haystack) + needle_len : REAL(strlen)(haystack) + 1,
+                   CALLER);
+    }
+    return found;
+}
+
+/* malloc(size) as called from a frame of the calling interceptor, itself
+ * called at pc, so that a block's "allocated by" stack shows the
+ * interceptor as #0 and the user's call as #1. */
+#define MALLOC_CALLED_AT(pc, size)                \
+    ({                                            \
+        __gorace_func_entry((void *)(pc));        \
+        void *block_ = malloc(size);              \
+        __gorace_func_exit();                     \
+        block_;                                   \
+    })
+
+/* Terminated copy of the first len bytes of s into copy, if not NULL. */
+static char *copy_string(char *copy, const char *s, size_t len) {
+    if (copy) {
+        REAL(memcpy)(copy, s, len);
+        copy[len] = 0;
+    }
+    return copy;
+}
+
+char *strdup(const char *s) {
+    if (!CHECKED()) return REAL(strdup)(s);
+    size_t len = REAL(strlen)(s);
+    check_read(s, len + 1, CALLER);
+    return copy_string(MALLOC_CALLED_AT(CALLER, len + 1), s, len);
+}
+
+char *strndup(const char *s, size_t n) {
+    if (!CHECKED()) return REAL(strndup)(s, n);
+    size_t len = REAL(strnlen)(s, n);
+    check_read(s, scanned(s, n), CALLER);
+    return copy_string(MALLOC_CALLED_AT(CALLER, len + 1), s, len);
+}
+
+/* ---- memory ---- */
+
+int memcmp(const void *a, const void *b, size_t n) {
+    if (CHECKED()) {
+        check_read(a, n, CALLER);
+        check_read(b, n, CALLER);
+    }
+    return REAL(memcmp)(a, b, n);
+}
+
+int bcmp(const void *a, const void *b, size_t n) {
+    if (CHECKED()) {
+        check_read(a, n, CALLER);
+        check_read(b, n, CALLER);
+    }
+    return REAL(bcmp)(a, b, n);
+}
+
+void *memchr(const void *s, int c, size_t n) {
+    void *found = REAL(memchr)(s, c, n);
+    if (CHECKED()) check_read(s, found ? (size_t)((char *)found - (char *)s) + 1 : n, CALLER);
+    return found;
+}
+
+void *memcpy(void *dst, const void *src, size_t n) {
+    if (CHECKED()) {
+        check_read(src, n, CALLER);
+        check_write(dst, n, CALLER);
+    }
+    return REAL(memcpy)(dst, src, n);
+}
+
+void *memmove(void *dst, const void *src, size_t n) {
+    if (CHECKED()) {
+        check_read(src, n, CALLER);
+        check_write(dst, n, CALLER);
+    }
+    return REAL(memmove)(dst, src, n);
+}
+
+void *memset(void *dst, int c, size_t n) {
+    if (CHECKED()) check_write(dst, n, CALLER);
+    return REAL(memset)(dst, c, n);
+}
+
+void bzero(void *dst, size_t n) {
+    if (CHECKED()) check_write(dst, n, CALLER);
+    REAL(bzero)(dst, n);
+}
+
+void qsort(void *base, size_t n, size_t size, int (*compare)(const void *, const void *)) {
+    if (n > 1 && CHECKED()) check_write(base, n * size, CALLER);
+    REAL(qsort)(base, n, size, compare);
+}
+
+/* ---- printf family ---- */
+
+/* Records the reads of the %s arguments of a
+ * format with arguments ap. */
+static void check_format_args(const char *fmt, va_list ap, uintptr_t pc) {
+    va_list args;
+    va_copy(args, ap);
+    for (const char *p = fmt; (p = REAL(strchr)(p, '%')) != NULL;) {
+        p++;
+        if (*p == '%') {
+            p++;
+            continue;
+        }
+        while (*p && REAL(strchr)("-+ #0'I", *p)) p++;
+        if (*p == '*') {
+            (void)va_arg(args, int);
+            p++;
+        }
+        while (*p >= '0' && *p <= '9') p++;
+        if (*p == '$') break;          /* positional: argument order unknown */
+        long precision = -1;
+        if (*p == '.') {
+            p++;
+            if (*p == '*') {
+                precision = va_arg(args, int);
+                p++;
+            } else {
+                for (precision = 0; *p >= '0' && *p <= '9'; p++) precision = precision * 10 + (*p - '0');
+            }
+        }
+        int longs = 0;   /* l or ll; every other size is promoted to int */
+        bool wide = false;
+        for (;; p++) {
+            if (*p == 'l') longs++;
+            else if (*p == 'L' || *p == 'q' || *p == 'j' || *p == 'z' || *p == 'Z' || *p == 't') wide = true;
+            else if (*p != 'h') break;
+        }
+        switch (*p++) {
+        case 'c': case 'C':
+            (void)va_arg(args, int);
+            break;
+        case 'd': case 'i': case 'o': case 'u': case 'x': case 'X':
+            if (wide || longs) (void)va_arg(args, long long);
+            else (void)va_arg(args, int);
+            break;
+        case 'a': case 'A': case 'e': case 'E': case 'f': case 'F': case 'g': case 'G':
+            if (wide) (void)va_arg(args, long double);
+            else (void)va_arg(args, double);
+            break;
+        case 's': {
+            const char *s = va_arg(args, const char *);
+            if (s && !longs)
+                check_read(s, precision >= 0 ? scanned(s, (size_t)precision) : REAL(strlen)(s) + 1, pc);
+            break;
+        }
+        case 'p': case 'S': case 'n':
+            (void)va_arg(args, void *);
+            break;
+        case 'm':
+            break;
+        default:
+            va_end(args);
+            return;   /* unknown conversion: later arguments unknown */
+        }
+    }
+    va_end(args);
+}
+
+/* The bytes vsnprintf wrote for a result of len into a buffer of size. */
+static size_t formatted(int len, size_t size) {
+    if (len < 0 || size == 0) return 0;
+    return (size_t)len < size ? (size_t)len + 1 : size;
+}
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
+    if (!CHECKED()) return REAL(vsnprintf)(buf, size, fmt, ap);
+    check_format_args(fmt, ap, CALLER);
+    int len = REAL(vsnprintf)(buf, size, fmt, ap);
+    check_write(buf, formatted(len, size), CALLER);
+    return len;
+}
+
+int vsprintf(char *buf, const char *fmt, va_list ap) {
+    if (!CHECKED()) return REAL(vsprintf)(buf, fmt, ap);
+    check_format_args(fmt, ap, CALLER);
+    int len = REAL(vsprintf)(buf, fmt, ap);
+    check_write(buf, formatted(len, SIZE_MAX), CALLER);
+    return len;
+}
+
+int snprintf(char *buf, size_t size, const char *fmt, ...) {
+    bool checked = CHECKED() != NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (checked) check_format_args(fmt, ap, CALLER);
+    int len = REAL(vsnprintf)(buf, size, fmt, ap);
+    va_end(ap);
+    if (checked) check_write(buf, formatted(len, size), CALLER);
+    return len;
+}
+
+int sprintf(char *buf, const char *fmt, ...) {
+    bool checked = CHECKED() != NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (checked) check_format_args(fmt, ap, CALLER);
+    int len = REAL(vsprintf)(buf, fmt, ap);
+    va_end(ap);
+    if (checked) check_write(buf, formatted(len, SIZE_MAX), CALLER);
+    return len;
+}
+
+int vprintf(const char *fmt, va_list ap) {
+    if (CHECKED()) check_format_args(fmt, ap, CALLER);
+    return REAL(vprintf)(fmt, ap);
+}
+
+int vfprintf(FILE *f, const char *fmt, va_list ap) {
+    if (CHECKED()) check_format_args(fmt, ap, CALLER);
+    return REAL(vfprintf)(f, fmt, ap);
+}
+
+int printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (CHECKED()) check_format_args(fmt, ap, CALLER);
+    int len = REAL(vprintf)(fmt, ap);
+    va_end(ap);
+    return len;
+}
+
+int fprintf(FILE *f, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (CHECKED()) check_format_args(fmt, ap, CALLER);
+    int len = REAL(vfprintf)(f, fmt, ap);
+    va_end(ap);
+    return len;
+}
+
+/* ---- I/O ---- */
+
+ssize_t read(int fd, void *buf, size_t n) {
+    ssize_t got = REAL(read)(fd, buf, n);
+    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
+    return got;
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t offset) {
+    ssize_t got = REAL(pread)(fd, buf, n, offset);
+    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
+    return got;
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags) {
+    ssize_t got = REAL(recv)(fd, buf, n, flags);
+    if (got > 0 && CHECKED()) check_write(buf, (size_t)got < n ? (size_t)got : n, CALLER);
+    return got;
+}
+
+ssize_t write(int fd, const void *buf, size_t n) {
+    if (CHECKED()) check_read(buf, n, CALLER);
+    return REAL(write)(fd, buf, n);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
+    if (CHECKED()) check_read(buf, n, CALLER);
+    return REAL(pwrite)(fd, buf, n, offset);
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags) {
+    if (CHECKED()) check_read(buf, n, CALLER);
+    return REAL(send)(fd, buf, n, flags);
+}
+
+size_t fread(void *buf, size_t size, size_t n, FILE *f) {
+    size_t got = REAL(fread)(buf, size, n, f);
+    if (got && CHECKED()) check_write(buf, got * size, CALLER);
+    return got;
+}
+
+size_t fwrite(const void *buf, size_t size, size_t n, FILE *f) {
+    if (CHECKED()) check_read(buf, size * n, CALLER);
+    return REAL(fwrite)(buf, size, n, f);
+}
+
+char *fgets(char *buf, int n, FILE *f) {
+    char *got = REAL(fgets)(buf, n, f);
+    if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);
+    return got;
+}
+
+int fputs(const char *s, FILE *f) {
+    if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
+    return REAL(fputs)(s, f);
+}
+
+int puts(const char *s) {
+    if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
+    return REAL(puts)(s);
+}
+
+/* getline and getdelim write the caller's pointer and size, and the line;
+ * a buffer they grow is allocated as from the user's call. */
+static ssize_t getdelim_checked(char **line, size_t *size, int delim, FILE *f, uintptr_t pc) {
+    check_write(line, sizeof *line, pc);
+    check_write(size, sizeof *size, pc);
+    __gorace_func_entry((void *)pc);
+    ssize_t got = REAL(getdelim)(line, size, delim, f);
+    __gorace_func_exit();
+    if (got > 0) check_write(*line, (size_t)got + 1, pc);
+    return got;
+}
+
+ssize_t getdelim(char **line, size_t *size, int delim, FILE *f) {
+    if (!CHECKED()) return REAL(getdelim)(line, size, delim, f);
+    return getdelim_checked(line, size, delim, f, CALLER);
+}
+
+ssize_t getline(char **line, size_t *size, FILE *f) {
+    if (!CHECKED()) return REAL(getdelim)(line, size, '\n', f);
+    return getdelim_checked(line, size, '\n', f, CALLER);
+}
