@@ -100,6 +100,11 @@ static inline void *real_fn(enum libc_fn fn) {
 
 #define REAL(name) ((__typeof__(&name))real_fn(FN_##name))
 
+/* Weak: a program that defines a function of the same name (its own
+ * send or puts) keeps it, as it would without the race build, instead of
+ * failing to link; only that function goes unchecked. */
+#define INTERCEPTOR __attribute__((weak))
+
 __attribute__((constructor(101))) static void resolve_all(void) {
     for (int fn = 0; fn < FN_COUNT; fn++) real_fn(fn);
 }
@@ -140,19 +145,19 @@ static size_t scanned(const char *s, size_t max) {
 
 /* ---- strings ---- */
 
-size_t strlen(const char *s) {
+INTERCEPTOR size_t strlen(const char *s) {
     size_t n = REAL(strlen)(s);
     if (CHECKED()) check_read(s, n + 1, CALLER);
     return n;
 }
 
-size_t strnlen(const char *s, size_t max) {
+INTERCEPTOR size_t strnlen(const char *s, size_t max) {
     size_t n = REAL(strnlen)(s, max);
     if (CHECKED()) check_read(s, n < max ? n + 1 : n, CALLER);
     return n;
 }
 
-char *strcpy(char *dst, const char *src) {
+INTERCEPTOR char *strcpy(char *dst, const char *src) {
     if (CHECKED()) {
         size_t n = REAL(strlen)(src) + 1;
         check_read(src, n, CALLER);
@@ -161,7 +166,7 @@ char *strcpy(char *dst, const char *src) {
     return REAL(strcpy)(dst, src);
 }
 
-char *stpcpy(char *dst, const char *src) {
+INTERCEPTOR char *stpcpy(char *dst, const char *src) {
     if (CHECKED()) {
         size_t n = REAL(strlen)(src) + 1;
         check_read(src, n, CALLER);
@@ -170,7 +175,7 @@ char *stpcpy(char *dst, const char *src) {
     return REAL(stpcpy)(dst, src);
 }
 
-char *strncpy(char *dst, const char *src, size_t n) {
+INTERCEPTOR char *strncpy(char *dst, const char *src, size_t n) {
     if (CHECKED()) {
         check_read(src, scanned(src, n), CALLER);
         check_write(dst, n, CALLER);   /* the rest is padded with zeros */
@@ -178,7 +183,7 @@ char *strncpy(char *dst, const char *src, size_t n) {
     return REAL(strncpy)(dst, src, n);
 }
 
-char *strcat(char *dst, const char *src) {
+INTERCEPTOR char *strcat(char *dst, const char *src) {
     if (CHECKED()) {
         size_t kept = REAL(strlen)(dst), added = REAL(strlen)(src) + 1;
         check_read(src, added, CALLER);
@@ -188,7 +193,7 @@ char *strcat(char *dst, const char *src) {
     return REAL(strcat)(dst, src);
 }
 
-char *strncat(char *dst, const char *src, size_t n) {
+INTERCEPTOR char *strncat(char *dst, const char *src, size_t n) {
     if (CHECKED()) {
         size_t kept = REAL(strlen)(dst), added = REAL(strnlen)(src, n) + 1;
         check_read(src, scanned(src, n), CALLER);
@@ -209,28 +214,28 @@ static int compare_checked(const char *a, const char *b, size_t max, uintptr_t p
     return i < max ? (unsigned char)a[i] - (unsigned char)b[i] : 0;
 }
 
-int strcmp(const char *a, const char *b) {
+INTERCEPTOR int strcmp(const char *a, const char *b) {
     if (CHECKED()) return compare_checked(a, b, SIZE_MAX, CALLER);
     return REAL(strcmp)(a, b);
 }
 
-int strncmp(const char *a, const char *b, size_t n) {
+INTERCEPTOR int strncmp(const char *a, const char *b, size_t n) {
     if (CHECKED()) return compare_checked(a, b, n, CALLER);
     return REAL(strncmp)(a, b, n);
 }
 
-char *strchr(const char *s, int c) {
+INTERCEPTOR char *strchr(const char *s, int c) {
     char *found = REAL(strchr)(s, c);
     if (CHECKED()) check_read(s, found ? (size_t)(found - s) + 1 : REAL(strlen)(s) + 1, CALLER);
     return found;
 }
 
-char *strrchr(const char *s, int c) {
+INTERCEPTOR char *strrchr(const char *s, int c) {
     if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
     return REAL(strrchr)(s, c);
 }
 
-char *strstr(const char *haystack, const char *needle) {
+INTERCEPTOR char *strstr(const char *haystack, const char *needle) {
     char *found = REAL(strstr)(haystack, needle);
     if (CHECKED()) {
         size_t needle_len = REAL(strlen)(needle);
@@ -262,14 +267,14 @@ static char *copy_string(char *copy, const char *s, size_t len) {
     return copy;
 }
 
-char *strdup(const char *s) {
+INTERCEPTOR char *strdup(const char *s) {
     if (!CHECKED()) return REAL(strdup)(s);
     size_t len = REAL(strlen)(s);
     check_read(s, len + 1, CALLER);
     return copy_string(MALLOC_CALLED_AT(CALLER, len + 1), s, len);
 }
 
-char *strndup(const char *s, size_t n) {
+INTERCEPTOR char *strndup(const char *s, size_t n) {
     if (!CHECKED()) return REAL(strndup)(s, n);
     size_t len = REAL(strnlen)(s, n);
     check_read(s, scanned(s, n), CALLER);
@@ -278,7 +283,7 @@ char *strndup(const char *s, size_t n) {
 
 /* ---- memory ---- */
 
-int memcmp(const void *a, const void *b, size_t n) {
+INTERCEPTOR int memcmp(const void *a, const void *b, size_t n) {
     if (CHECKED()) {
         check_read(a, n, CALLER);
         check_read(b, n, CALLER);
@@ -286,7 +291,7 @@ int memcmp(const void *a, const void *b, size_t n) {
     return REAL(memcmp)(a, b, n);
 }
 
-int bcmp(const void *a, const void *b, size_t n) {
+INTERCEPTOR int bcmp(const void *a, const void *b, size_t n) {
     if (CHECKED()) {
         check_read(a, n, CALLER);
         check_read(b, n, CALLER);
@@ -294,13 +299,13 @@ int bcmp(const void *a, const void *b, size_t n) {
     return REAL(bcmp)(a, b, n);
 }
 
-void *memchr(const void *s, int c, size_t n) {
+INTERCEPTOR void *memchr(const void *s, int c, size_t n) {
     void *found = REAL(memchr)(s, c, n);
     if (CHECKED()) check_read(s, found ? (size_t)((char *)found - (char *)s) + 1 : n, CALLER);
     return found;
 }
 
-void *memcpy(void *dst, const void *src, size_t n) {
+INTERCEPTOR void *memcpy(void *dst, const void *src, size_t n) {
     if (CHECKED()) {
         check_read(src, n, CALLER);
         check_write(dst, n, CALLER);
@@ -308,7 +313,7 @@ void *memcpy(void *dst, const void *src, size_t n) {
     return REAL(memcpy)(dst, src, n);
 }
 
-void *memmove(void *dst, const void *src, size_t n) {
+INTERCEPTOR void *memmove(void *dst, const void *src, size_t n) {
     if (CHECKED()) {
         check_read(src, n, CALLER);
         check_write(dst, n, CALLER);
@@ -316,17 +321,17 @@ void *memmove(void *dst, const void *src, size_t n) {
     return REAL(memmove)(dst, src, n);
 }
 
-void *memset(void *dst, int c, size_t n) {
+INTERCEPTOR void *memset(void *dst, int c, size_t n) {
     if (CHECKED()) check_write(dst, n, CALLER);
     return REAL(memset)(dst, c, n);
 }
 
-void bzero(void *dst, size_t n) {
+INTERCEPTOR void bzero(void *dst, size_t n) {
     if (CHECKED()) check_write(dst, n, CALLER);
     REAL(bzero)(dst, n);
 }
 
-void qsort(void *base, size_t n, size_t size, int (*compare)(const void *, const void *)) {
+INTERCEPTOR void qsort(void *base, size_t n, size_t size, int (*compare)(const void *, const void *)) {
     if (n > 1 && CHECKED()) check_write(base, n * size, CALLER);
     REAL(qsort)(base, n, size, compare);
 }
@@ -405,7 +410,7 @@ static size_t formatted(int len, size_t size) {
     return (size_t)len < size ? (size_t)len + 1 : size;
 }
 
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
+INTERCEPTOR int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
     if (!CHECKED()) return REAL(vsnprintf)(buf, size, fmt, ap);
     check_format_args(fmt, ap, CALLER);
     int len = REAL(vsnprintf)(buf, size, fmt, ap);
@@ -413,7 +418,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
     return len;
 }
 
-int vsprintf(char *buf, const char *fmt, va_list ap) {
+INTERCEPTOR int vsprintf(char *buf, const char *fmt, va_list ap) {
     if (!CHECKED()) return REAL(vsprintf)(buf, fmt, ap);
     check_format_args(fmt, ap, CALLER);
     int len = REAL(vsprintf)(buf, fmt, ap);
@@ -421,7 +426,7 @@ int vsprintf(char *buf, const char *fmt, va_list ap) {
     return len;
 }
 
-int snprintf(char *buf, size_t size, const char *fmt, ...) {
+INTERCEPTOR int snprintf(char *buf, size_t size, const char *fmt, ...) {
     bool checked = CHECKED() != NULL;
     va_list ap;
     va_start(ap, fmt);
@@ -432,7 +437,7 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) {
     return len;
 }
 
-int sprintf(char *buf, const char *fmt, ...) {
+INTERCEPTOR int sprintf(char *buf, const char *fmt, ...) {
     bool checked = CHECKED() != NULL;
     va_list ap;
     va_start(ap, fmt);
@@ -443,17 +448,17 @@ int sprintf(char *buf, const char *fmt, ...) {
     return len;
 }
 
-int vprintf(const char *fmt, va_list ap) {
+INTERCEPTOR int vprintf(const char *fmt, va_list ap) {
     if (CHECKED()) check_format_args(fmt, ap, CALLER);
     return REAL(vprintf)(fmt, ap);
 }
 
-int vfprintf(FILE *f, const char *fmt, va_list ap) {
+INTERCEPTOR int vfprintf(FILE *f, const char *fmt, va_list ap) {
     if (CHECKED()) check_format_args(fmt, ap, CALLER);
     return REAL(vfprintf)(f, fmt, ap);
 }
 
-int printf(const char *fmt, ...) {
+INTERCEPTOR int printf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     if (CHECKED()) check_format_args(fmt, ap, CALLER);
@@ -462,7 +467,7 @@ int printf(const char *fmt, ...) {
     return len;
 }
 
-int fprintf(FILE *f, const char *fmt, ...) {
+INTERCEPTOR int fprintf(FILE *f, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     if (CHECKED()) check_format_args(fmt, ap, CALLER);
@@ -473,62 +478,62 @@ int fprintf(FILE *f, const char *fmt, ...) {
 
 /* ---- I/O ---- */
 
-ssize_t read(int fd, void *buf, size_t n) {
+INTERCEPTOR ssize_t read(int fd, void *buf, size_t n) {
     ssize_t got = REAL(read)(fd, buf, n);
     if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
     return got;
 }
 
-ssize_t pread(int fd, void *buf, size_t n, off_t offset) {
+INTERCEPTOR ssize_t pread(int fd, void *buf, size_t n, off_t offset) {
     ssize_t got = REAL(pread)(fd, buf, n, offset);
     if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
     return got;
 }
 
-ssize_t recv(int fd, void *buf, size_t n, int flags) {
+INTERCEPTOR ssize_t recv(int fd, void *buf, size_t n, int flags) {
     ssize_t got = REAL(recv)(fd, buf, n, flags);
     if (got > 0 && CHECKED()) check_write(buf, (size_t)got < n ? (size_t)got : n, CALLER);
     return got;
 }
 
-ssize_t write(int fd, const void *buf, size_t n) {
+INTERCEPTOR ssize_t write(int fd, const void *buf, size_t n) {
     if (CHECKED()) check_read(buf, n, CALLER);
     return REAL(write)(fd, buf, n);
 }
 
-ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
+INTERCEPTOR ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
     if (CHECKED()) check_read(buf, n, CALLER);
     return REAL(pwrite)(fd, buf, n, offset);
 }
 
-ssize_t send(int fd, const void *buf, size_t n, int flags) {
+INTERCEPTOR ssize_t send(int fd, const void *buf, size_t n, int flags) {
     if (CHECKED()) check_read(buf, n, CALLER);
     return REAL(send)(fd, buf, n, flags);
 }
 
-size_t fread(void *buf, size_t size, size_t n, FILE *f) {
+INTERCEPTOR size_t fread(void *buf, size_t size, size_t n, FILE *f) {
     size_t got = REAL(fread)(buf, size, n, f);
     if (got && CHECKED()) check_write(buf, got * size, CALLER);
     return got;
 }
 
-size_t fwrite(const void *buf, size_t size, size_t n, FILE *f) {
+INTERCEPTOR size_t fwrite(const void *buf, size_t size, size_t n, FILE *f) {
     if (CHECKED()) check_read(buf, size * n, CALLER);
     return REAL(fwrite)(buf, size, n, f);
 }
 
-char *fgets(char *buf, int n, FILE *f) {
+INTERCEPTOR char *fgets(char *buf, int n, FILE *f) {
     char *got = REAL(fgets)(buf, n, f);
     if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);
     return got;
 }
 
-int fputs(const char *s, FILE *f) {
+INTERCEPTOR int fputs(const char *s, FILE *f) {
     if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
     return REAL(fputs)(s, f);
 }
 
-int puts(const char *s) {
+INTERCEPTOR int puts(const char *s) {
     if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
     return REAL(puts)(s);
 }
@@ -545,12 +550,12 @@ static ssize_t getdelim_checked(char **line, size_t *size, int delim, FILE *f, u
     return got;
 }
 
-ssize_t getdelim(char **line, size_t *size, int delim, FILE *f) {
+INTERCEPTOR ssize_t getdelim(char **line, size_t *size, int delim, FILE *f) {
     if (!CHECKED()) return REAL(getdelim)(line, size, delim, f);
     return getdelim_checked(line, size, delim, f, CALLER);
 }
 
-ssize_t getline(char **line, size_t *size, FILE *f) {
+INTERCEPTOR ssize_t getline(char **line, size_t *size, FILE *f) {
     if (!CHECKED()) return REAL(getdelim)(line, size, '\n', f);
     return getdelim_checked(line, size, '\n', f, CALLER);
 }
