@@ -46,13 +46,13 @@ static inline bool releases(const struct race_g *rg, int mo) {
  * of order mo, into the held clock vc. */
 static void publish(struct race_g *rg, struct vclock *vc, int mo, bool replace) {
     if (!is_release(mo)) {
-        if (replace) vc_copy(vc, rg->fence_vc);
-        else vc_join(vc, rg->fence_vc);
+        if (replace) race_vc_copy(vc, rg->fence_vc);
+        else race_vc_join(vc, rg->fence_vc);
     } else if (replace) {
-        vc_publish(vc, &rg->vc, rg->slot, rg->epoch);
+        race_vc_publish(vc, &rg->vc, rg->slot, rg->epoch);
     } else {
-        vc_join(vc, &rg->vc);
-        vc_raise(vc, rg->slot, rg->epoch);
+        race_vc_join(vc, &rg->vc);
+        race_vc_raise(vc, rg->slot, rg->epoch);
     }
 }
 
@@ -92,7 +92,7 @@ static inline void learn(struct race_g *rg, const struct hold *h, bool reads, in
     struct vclock *vc = h->vc;
     bool look_again = !h->locked && race_sync_may_exist(h->addr);
     if (look_again) vc = race_sync_hold(h->addr, false);
-    if (vc) vc_join(is_acquire(mo) ? &rg->vc : race_own_clock(&rg->loaded_vc), vc);
+    if (vc) race_vc_join(is_acquire(mo) ? &rg->vc : race_own_clock(&rg->loaded_vc), vc);
     if (look_again) race_sync_drop(h->addr);
 }
 
@@ -124,7 +124,7 @@ static inline void release_hold(const struct hold *h) {
         /* A relaxed store empties an existing clock: it ends the sequence. */          \
         struct hold h = hold_for((uintptr_t)a, !rel, rel);                              \
         if (rel) publish(rg, h.vc, mo, true);                                           \
-        else if (h.vc) vc_clear(h.vc);                                                  \
+        else if (h.vc) race_vc_clear(h.vc);                                                  \
         __atomic_store_n(a, v, __ATOMIC_SEQ_CST);                                       \
         release_hold(&h);                                                               \
         released(rg, mo);                                                               \
@@ -182,11 +182,11 @@ void __gorace_atomic_thread_fence(int mo) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!rg || rg->ignore) return;
     if (is_acquire(mo)) {
-        if (rg->loaded_vc) vc_join(&rg->vc, rg->loaded_vc);
+        if (rg->loaded_vc) race_vc_join(&rg->vc, rg->loaded_vc);
         race_clear_own_clock(rg->loaded_vc);
     }
     if (is_release(mo)) {
-        vc_publish(race_own_clock(&rg->fence_vc), &rg->vc, rg->slot, rg->epoch);
+        race_vc_publish(race_own_clock(&rg->fence_vc), &rg->vc, rg->slot, rg->epoch);
         rg->release_fenced = true;
         race_end_segment(rg);
     }

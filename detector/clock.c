@@ -135,7 +135,7 @@ static void materialize(struct vclock *v, uint32_t len) {
     v->spine = s;
 }
 
-void vc_raise_spill(struct vclock *v, uint32_t slot, uint64_t val) {
+void race_vc_raise_spill(struct vclock *v, uint32_t slot, uint64_t val) {
     materialize(v, slot + 1);
     uint64_t *e = &own_chunk(v->spine, slot >> VC_CHUNK_SHIFT)->c[slot & (VC_CHUNK - 1)];
     if (val > *e) *e = val;
@@ -188,7 +188,7 @@ static void join_chunks(struct vc_spine *d, const struct vc_spine *s) {
     }
 }
 
-void vc_join(struct vclock *dst, const struct vclock *src) {
+void race_vc_join(struct vclock *dst, const struct vclock *src) {
     struct vc_spine *s = src->spine;
     if (s && s != dst->spine) {
         if (!dst->spine && dst->n_over == 0) {
@@ -200,10 +200,11 @@ void vc_join(struct vclock *dst, const struct vclock *src) {
             dst->spine->covers = s->id;
         }
     }
-    for (uint32_t i = 0; i < src->n_over; i++) vc_raise(dst, src->over_slot[i], src->over_val[i]);
+    for (uint32_t i = 0; i < src->n_over; i++)
+        race_vc_raise(dst, src->over_slot[i], src->over_val[i]);
 }
 
-void vc_compact(struct vclock *v) {
+void race_vc_compact(struct vclock *v) {
     if (v->n_over) materialize(v, 0);
 }
 
@@ -212,9 +213,9 @@ static inline void copy_override(struct vclock *dst, const struct vclock *src, u
     dst->over_val[i] = src->over_val[i];
 }
 
-_Static_assert(VC_OVERRIDES == 4, "vc_copy copies up to four overrides");
+_Static_assert(VC_OVERRIDES == 4, "race_vc_copy copies up to four overrides");
 
-void vc_copy(struct vclock *dst, const struct vclock *src) {
+void race_vc_copy(struct vclock *dst, const struct vclock *src) {
     if (dst == src) return;
     /* Two goroutines handing clocks back and forth usually share the
      * spine already: then no reference changes hands. */
@@ -236,13 +237,13 @@ void vc_copy(struct vclock *dst, const struct vclock *src) {
     }
 }
 
-void vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch) {
-    if (src->n_over >= VC_OVERRIDES) vc_compact(src);
-    vc_copy(dst, src);
-    vc_raise(dst, slot, epoch);
+void race_vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch) {
+    if (src->n_over >= VC_OVERRIDES) race_vc_compact(src);
+    race_vc_copy(dst, src);
+    race_vc_raise(dst, slot, epoch);
 }
 
-void vc_clear(struct vclock *v) {
+void race_vc_clear(struct vclock *v) {
     spine_unref(v->spine);
     memset(v, 0, sizeof *v);
 }

@@ -74,41 +74,41 @@ struct vclock {
     uint64_t over_val[VC_OVERRIDES];
 };
 
-static inline uint64_t vc_spine_get(const struct vc_spine *s, uint32_t slot) {
+static inline uint64_t race_vc_spine_get(const struct vc_spine *s, uint32_t slot) {
     return s && slot < s->len ? s->chunk[slot >> VC_CHUNK_SHIFT]->c[slot & (VC_CHUNK - 1)] : 0;
 }
-static inline uint64_t vc_get(const struct vclock *v, uint32_t slot) {
+static inline uint64_t race_vc_get(const struct vclock *v, uint32_t slot) {
     for (uint32_t i = 0; i < v->n_over; i++)
         if (v->over_slot[i] == slot) return v->over_val[i];
-    return vc_spine_get(v->spine, slot);
+    return race_vc_spine_get(v->spine, slot);
 }
 /* v[slot] = max(v[slot], val) when the overrides are full. */
-void vc_raise_spill(struct vclock *v, uint32_t slot, uint64_t val);
+void race_vc_raise_spill(struct vclock *v, uint32_t slot, uint64_t val);
 /* v[slot] = max(v[slot], val). */
-static inline void vc_raise(struct vclock *v, uint32_t slot, uint64_t val) {
+static inline void race_vc_raise(struct vclock *v, uint32_t slot, uint64_t val) {
     for (uint32_t i = 0; i < v->n_over; i++)
         if (v->over_slot[i] == slot) {
             if (val > v->over_val[i]) v->over_val[i] = val;
             return;
         }
-    if (vc_spine_get(v->spine, slot) >= val) return;
+    if (race_vc_spine_get(v->spine, slot) >= val) return;
     if (v->n_over < VC_OVERRIDES) {
         v->over_slot[v->n_over] = slot;
         v->over_val[v->n_over++] = val;
         return;
     }
-    vc_raise_spill(v, slot, val);
+    race_vc_raise_spill(v, slot, val);
 }
-void vc_join(struct vclock *dst, const struct vclock *src);
-void vc_copy(struct vclock *dst, const struct vclock *src);
+void race_vc_join(struct vclock *dst, const struct vclock *src);
+void race_vc_copy(struct vclock *dst, const struct vclock *src);
 /* dst = src raised to epoch at slot: what a goroutine hands on to a clock
  * that is to know everything it knows (a child it spawns, an object it has
  * just acquired). O(1): src's overrides are folded first when full, so dst
  * shares src's spine and has room for the epoch. */
-void vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch);
+void race_vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch);
 /* Fold the overrides into the spine, so copies of v have room for theirs. */
-void vc_compact(struct vclock *v);
-void vc_clear(struct vclock *v);
+void race_vc_compact(struct vclock *v);
+void race_vc_clear(struct vclock *v);
 
 #pragma GCC visibility pop
 #endif

@@ -223,7 +223,7 @@ static inline struct vclock *race_own_clock(struct vclock **slot) {
     return *slot;
 }
 static inline void race_clear_own_clock(struct vclock *v) {
-    if (v) vc_clear(v);
+    if (v) race_vc_clear(v);
 }
 
 /* ---- leak.c ---- */

@@ -198,12 +198,12 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     race_clear_own_clock(rg->loaded_vc);
     race_clear_own_clock(rg->fence_vc);
     rg->slot = race_slot_alloc(p, &rg->epoch);
-    vc_clear(&rg->vc);
+    race_vc_clear(&rg->vc);
     uintptr_t pcs[16];
     int n = 0;
     if (p) {
         note_stack_depth(p);   /* the child may be handed the parent's frames */
-        vc_publish(&rg->vc, &p->vc, p->slot, p->epoch);
+        race_vc_publish(&rg->vc, &p->vc, p->slot, p->epoch);
         n = race_current_stack(p, child->create_pcs[0], pcs, 16);
     }
     race_history_start_goroutine(rg);
@@ -225,7 +225,7 @@ void race_go_end(struct rt_g *gp) {
     }
     race_slot_free(rg);
     rg->slot = 0;
-    vc_clear(&rg->vc);
+    race_vc_clear(&rg->vc);
     race_clear_own_clock(rg->loaded_vc);
     race_clear_own_clock(rg->fence_vc);
     if (race_cur == rg) race_cur = NULL;

@@ -183,7 +183,7 @@ static inline uint64_t with_mask(uint64_t s, uint8_t mask) {
 /* ---- the check ---- */
 
 static inline bool happened_before(struct race_g *rg, uint64_t s) {
-    return sh_slot(s) == rg->slot || sh_epoch(s) <= vc_get(&rg->vc, sh_slot(s));
+    return sh_slot(s) == rg->slot || sh_epoch(s) <= race_vc_get(&rg->vc, sh_slot(s));
 }
 
 static inline bool conflicts(uint64_t s, uint8_t mask, bool atomic) {
@@ -412,7 +412,7 @@ struct hb_cache {
  * all-ones slot no goroutine has, and which is never cached). */
 static inline bool ordered_before(struct race_g *rg, uint64_t s, uint64_t *cached) {
     if (!s || s == *cached || sh_slot(s) == rg->slot) return true;
-    if (sh_slot(s) == SH_SLOT_MASK || sh_epoch(s) > vc_get(&rg->vc, sh_slot(s))) return false;
+    if (sh_slot(s) == SH_SLOT_MASK || sh_epoch(s) > race_vc_get(&rg->vc, sh_slot(s))) return false;
     *cached = s;
     return true;
 }

@@ -81,7 +81,7 @@ static void ring_make_room(void) {
 /* Whether parent may give slot s to a child, and from which epoch. */
 static bool reusable(const struct race_g *parent, uint32_t s, uint64_t *start_epoch) {
     const struct race_slot *rs = live_slot(s);
-    if (vc_get(&parent->vc, s) < rs->access_bound) return false;
+    if (race_vc_get(&parent->vc, s) < rs->access_bound) return false;
     *start_epoch = rs->final_epoch + 1;
     return true;
 }

@@ -47,15 +47,15 @@ static struct sync_obj *lookup(struct bucket *b, uintptr_t addr, bool create) {
 }
 
 static void release_into(struct race_g *rg, struct sync_obj *o) {
-    vc_join(&o->vc, &rg->vc);
-    vc_raise(&o->vc, rg->slot, rg->epoch);
+    race_vc_join(&o->vc, &rg->vc);
+    race_vc_raise(&o->vc, rg->slot, rg->epoch);
 }
 
 void race_sync_acquire(struct race_g *rg, uintptr_t addr) {
     struct bucket *b = bucket_of(addr);
     race_spin_lock(&b->lock);
     struct sync_obj *o = lookup(b, addr, false);
-    if (o) vc_join(&rg->vc, &o->vc);
+    if (o) race_vc_join(&rg->vc, &o->vc);
     race_spin_unlock(&b->lock);
 }
 
@@ -90,8 +90,8 @@ bool race_sync_may_exist(uintptr_t addr) {
 /* Acquire then release on the clock obj: rg then knows everything obj
  * did, so obj becomes (a shared copy of) rg's clock. */
 static void pass_through(struct race_g *rg, struct vclock *obj) {
-    vc_join(&rg->vc, obj);
-    vc_publish(obj, &rg->vc, rg->slot, rg->epoch);
+    race_vc_join(&rg->vc, obj);
+    race_vc_publish(obj, &rg->vc, rg->slot, rg->epoch);
 }
 
 void race_sync_release_acquire(struct race_g *rg, uintptr_t addr) {
@@ -117,6 +117,6 @@ void race_chan_slot_pass(struct rt_g *gp, void **slots, size_t cap, size_t i) {
 
 void race_chan_slots_free(void *slots, size_t cap) {
     if (!slots) return;
-    for (size_t i = 0; i < cap; i++) vc_clear(&((struct vclock *)slots)[i]);
+    for (size_t i = 0; i < cap; i++) race_vc_clear(&((struct vclock *)slots)[i]);
     race_internal_free(slots);
 }

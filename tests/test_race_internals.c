@@ -11,100 +11,100 @@
 
 static void test_clock_raise_get(void) {
     struct vclock v = {0};
-    CU_ASSERT_EQUAL(vc_get(&v, 5), 0);
-    for (uint32_t s = 1; s <= 10; s++) vc_raise(&v, s, s * 10);  /* past the overrides */
-    for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(vc_get(&v, s), s * 10);
-    vc_raise(&v, 3, 5);  /* never lowers */
-    CU_ASSERT_EQUAL(vc_get(&v, 3), 30);
-    vc_raise(&v, 3, 99);
-    CU_ASSERT_EQUAL(vc_get(&v, 3), 99);
-    vc_clear(&v);
+    CU_ASSERT_EQUAL(race_vc_get(&v, 5), 0);
+    for (uint32_t s = 1; s <= 10; s++) race_vc_raise(&v, s, s * 10);  /* past the overrides */
+    for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(race_vc_get(&v, s), s * 10);
+    race_vc_raise(&v, 3, 5);  /* never lowers */
+    CU_ASSERT_EQUAL(race_vc_get(&v, 3), 30);
+    race_vc_raise(&v, 3, 99);
+    CU_ASSERT_EQUAL(race_vc_get(&v, 3), 99);
+    race_vc_clear(&v);
 }
 
 static void test_clock_copy_is_shared_and_cow(void) {
     struct vclock a = {0}, b = {0};
-    for (uint32_t s = 1; s <= 20; s++) vc_raise(&a, s, 100 + s);
-    vc_copy(&b, &a);
+    for (uint32_t s = 1; s <= 20; s++) race_vc_raise(&a, s, 100 + s);
+    race_vc_copy(&b, &a);
     CU_ASSERT_PTR_EQUAL(a.spine, b.spine);
-    for (uint32_t s = 1; s <= 20; s++) vc_raise(&b, s, 1000 + s); /* must not change a */
+    for (uint32_t s = 1; s <= 20; s++) race_vc_raise(&b, s, 1000 + s); /* must not change a */
     for (uint32_t s = 1; s <= 20; s++) {
-        CU_ASSERT_EQUAL(vc_get(&a, s), 100 + s);
-        CU_ASSERT_EQUAL(vc_get(&b, s), 1000 + s);
+        CU_ASSERT_EQUAL(race_vc_get(&a, s), 100 + s);
+        CU_ASSERT_EQUAL(race_vc_get(&b, s), 1000 + s);
     }
-    vc_clear(&a);
-    vc_clear(&b);
+    race_vc_clear(&a);
+    race_vc_clear(&b);
 }
 
 static void test_clock_join(void) {
     struct vclock a = {0}, b = {0};
-    for (uint32_t s = 1; s <= 12; s++) vc_raise(&a, s, s % 2 ? 50 : 5);
-    for (uint32_t s = 1; s <= 16; s++) vc_raise(&b, s, s % 2 ? 7 : 70);
-    vc_join(&a, &b);
+    for (uint32_t s = 1; s <= 12; s++) race_vc_raise(&a, s, s % 2 ? 50 : 5);
+    for (uint32_t s = 1; s <= 16; s++) race_vc_raise(&b, s, s % 2 ? 7 : 70);
+    race_vc_join(&a, &b);
     for (uint32_t s = 1; s <= 16; s++) {
         uint64_t wa = s <= 12 ? (s % 2 ? 50 : 5) : 0, wb = s % 2 ? 7 : 70;
-        CU_ASSERT_EQUAL(vc_get(&a, s), wa > wb ? wa : wb);
+        CU_ASSERT_EQUAL(race_vc_get(&a, s), wa > wb ? wa : wb);
     }
-    vc_clear(&a);
-    vc_clear(&b);
+    race_vc_clear(&a);
+    race_vc_clear(&b);
 }
 
 /* The SpawnJoin shape: children share the parent's spine; a WaitGroup
  * clock collecting them must end up with every child's epoch. */
 static void test_clock_join_shared_children(void) {
     struct vclock parent = {0}, wg = {0};
-    for (uint32_t s = 1; s <= 30; s++) vc_raise(&parent, s, s);
+    for (uint32_t s = 1; s <= 30; s++) race_vc_raise(&parent, s, s);
     enum { CHILDREN = 500 };
     for (uint32_t c = 0; c < CHILDREN; c++) {
         struct vclock child = {0};
-        vc_copy(&child, &parent);
-        vc_raise(&child, 1, 1000 + c);          /* parent's epoch at spawn */
-        vc_raise(&child, 100 + c, 7 + c);       /* the child's own epoch */
-        vc_join(&wg, &child);
-        vc_clear(&child);
+        race_vc_copy(&child, &parent);
+        race_vc_raise(&child, 1, 1000 + c);          /* parent's epoch at spawn */
+        race_vc_raise(&child, 100 + c, 7 + c);       /* the child's own epoch */
+        race_vc_join(&wg, &child);
+        race_vc_clear(&child);
     }
-    for (uint32_t c = 0; c < CHILDREN; c++) CU_ASSERT_EQUAL(vc_get(&wg, 100 + c), 7 + c);
-    CU_ASSERT_EQUAL(vc_get(&wg, 1), 1000 + CHILDREN - 1);
-    for (uint32_t s = 2; s <= 30; s++) CU_ASSERT_EQUAL(vc_get(&wg, s), s);
-    vc_clear(&parent);
-    vc_clear(&wg);
+    for (uint32_t c = 0; c < CHILDREN; c++) CU_ASSERT_EQUAL(race_vc_get(&wg, 100 + c), 7 + c);
+    CU_ASSERT_EQUAL(race_vc_get(&wg, 1), 1000 + CHILDREN - 1);
+    for (uint32_t s = 2; s <= 30; s++) CU_ASSERT_EQUAL(race_vc_get(&wg, s), s);
+    race_vc_clear(&parent);
+    race_vc_clear(&wg);
 }
 
 /* "covers" must not survive an in-place change of the covered spine. */
 static void test_clock_covers_not_stale(void) {
     struct vclock a = {0}, w = {0};
-    for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 1);
-    vc_join(&w, &a);
-    for (uint32_t s = 11; s <= 20; s++) vc_raise(&w, s, 1); /* w private, covers a */
-    for (uint32_t s = 1; s <= 10; s++) vc_raise(&a, s, 9);  /* a changes its spine */
-    vc_join(&w, &a);
-    for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(vc_get(&w, s), 9);
-    vc_clear(&a);
-    vc_clear(&w);
+    for (uint32_t s = 1; s <= 10; s++) race_vc_raise(&a, s, 1);
+    race_vc_join(&w, &a);
+    for (uint32_t s = 11; s <= 20; s++) race_vc_raise(&w, s, 1); /* w private, covers a */
+    for (uint32_t s = 1; s <= 10; s++) race_vc_raise(&a, s, 9);  /* a changes its spine */
+    race_vc_join(&w, &a);
+    for (uint32_t s = 1; s <= 10; s++) CU_ASSERT_EQUAL(race_vc_get(&w, s), 9);
+    race_vc_clear(&a);
+    race_vc_clear(&w);
 }
 
 /* A spawn or a release into an object just acquired: the copy shares the
  * source's spine, even when the source's overrides were full. */
 static void test_clock_publish(void) {
     struct vclock src = {0}, dst = {0};
-    for (uint32_t s = 1; s <= 20; s++) vc_raise(&src, s, s);
-    for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) vc_raise(&src, s, s);
+    for (uint32_t s = 1; s <= 20; s++) race_vc_raise(&src, s, s);
+    for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) race_vc_raise(&src, s, s);
     CU_ASSERT_EQUAL(src.n_over, VC_OVERRIDES);
-    vc_raise(&dst, 99, 1);
-    vc_publish(&dst, &src, 50, 500);
+    race_vc_raise(&dst, 99, 1);
+    race_vc_publish(&dst, &src, 50, 500);
     CU_ASSERT_PTR_EQUAL(dst.spine, src.spine);
-    CU_ASSERT_EQUAL(vc_get(&dst, 50), 500);
-    CU_ASSERT_EQUAL(vc_get(&src, 50), 0);
-    CU_ASSERT_EQUAL(vc_get(&dst, 99), 0);   /* a copy, not a join */
-    for (uint32_t s = 1; s <= 20; s++) CU_ASSERT_EQUAL(vc_get(&dst, s), s);
-    for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) CU_ASSERT_EQUAL(vc_get(&dst, s), s);
-    vc_clear(&src);
-    vc_clear(&dst);
+    CU_ASSERT_EQUAL(race_vc_get(&dst, 50), 500);
+    CU_ASSERT_EQUAL(race_vc_get(&src, 50), 0);
+    CU_ASSERT_EQUAL(race_vc_get(&dst, 99), 0);   /* a copy, not a join */
+    for (uint32_t s = 1; s <= 20; s++) CU_ASSERT_EQUAL(race_vc_get(&dst, s), s);
+    for (uint32_t s = 30; s < 30 + VC_OVERRIDES; s++) CU_ASSERT_EQUAL(race_vc_get(&dst, s), s);
+    race_vc_clear(&src);
+    race_vc_clear(&dst);
 }
 
 /* A clock of many chunks. */
 static void fill(struct vclock *v, uint32_t slots, uint64_t base) {
-    for (uint32_t s = 0; s < slots; s++) vc_raise(v, s, base + s);
-    vc_compact(v);
+    for (uint32_t s = 0; s < slots; s++) race_vc_raise(v, s, base + s);
+    race_vc_compact(v);
 }
 
 /* Making a shared clock private copies only the chunks that change. */
@@ -112,19 +112,19 @@ static void test_clock_write_copies_one_chunk(void) {
     enum { SLOTS = 20 * VC_CHUNK, CHANGED = 7 };
     struct vclock a = {0}, b = {0};
     fill(&a, SLOTS, 100);
-    vc_copy(&b, &a);
-    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) vc_raise(&b, CHANGED * VC_CHUNK + k, 5000);
+    race_vc_copy(&b, &a);
+    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) race_vc_raise(&b, CHANGED * VC_CHUNK + k, 5000);
     CU_ASSERT_EQUAL(b.n_over, 0);
     CU_ASSERT_PTR_NOT_EQUAL(b.spine, a.spine);
     for (uint32_t i = 0; i < SLOTS / VC_CHUNK; i++)
         CU_ASSERT_EQUAL(b.spine->chunk[i] == a.spine->chunk[i], i != CHANGED);
     for (uint32_t s = 0; s < SLOTS; s++) {
         bool changed = s >= CHANGED * VC_CHUNK && s <= CHANGED * VC_CHUNK + VC_OVERRIDES;
-        CU_ASSERT_EQUAL(vc_get(&a, s), 100 + s);
-        CU_ASSERT_EQUAL(vc_get(&b, s), changed ? 5000 : 100 + s);
+        CU_ASSERT_EQUAL(race_vc_get(&a, s), 100 + s);
+        CU_ASSERT_EQUAL(race_vc_get(&b, s), changed ? 5000 : 100 + s);
     }
-    vc_clear(&a);
-    vc_clear(&b);
+    race_vc_clear(&a);
+    race_vc_clear(&b);
 }
 
 /* A join takes over the source's chunks that cover its own, so the two
@@ -133,13 +133,13 @@ static void test_clock_join_takes_covering_chunks(void) {
     enum { SLOTS = 8 * VC_CHUNK };
     struct vclock base = {0}, a = {0}, b = {0};
     fill(&base, SLOTS, 10);
-    vc_copy(&a, &base);
-    vc_copy(&b, &base);
-    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) vc_raise(&b, 2 * VC_CHUNK + k, 900);
-    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) vc_raise(&a, 5 * VC_CHUNK + k, 700);
-    vc_raise(&b, 5 * VC_CHUNK + VC_CHUNK - 1, 800);
-    vc_compact(&b);
-    vc_join(&a, &b);
+    race_vc_copy(&a, &base);
+    race_vc_copy(&b, &base);
+    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) race_vc_raise(&b, 2 * VC_CHUNK + k, 900);
+    for (uint32_t k = 0; k <= VC_OVERRIDES; k++) race_vc_raise(&a, 5 * VC_CHUNK + k, 700);
+    race_vc_raise(&b, 5 * VC_CHUNK + VC_CHUNK - 1, 800);
+    race_vc_compact(&b);
+    race_vc_join(&a, &b);
     CU_ASSERT_PTR_EQUAL(a.spine->chunk[2], b.spine->chunk[2]);
     CU_ASSERT_PTR_EQUAL(a.spine->chunk[0], base.spine->chunk[0]);
     CU_ASSERT_PTR_NOT_EQUAL(a.spine->chunk[5], b.spine->chunk[5]);
@@ -148,11 +148,11 @@ static void test_clock_join_takes_covering_chunks(void) {
         if (s >= 2 * VC_CHUNK && s <= 2 * VC_CHUNK + VC_OVERRIDES) want = 900;
         if (s >= 5 * VC_CHUNK && s <= 5 * VC_CHUNK + VC_OVERRIDES) want = 700;
         if (s == 5 * VC_CHUNK + VC_CHUNK - 1) want = 800;
-        CU_ASSERT_EQUAL(vc_get(&a, s), want);
+        CU_ASSERT_EQUAL(race_vc_get(&a, s), want);
     }
-    vc_clear(&base);
-    vc_clear(&a);
-    vc_clear(&b);
+    race_vc_clear(&base);
+    race_vc_clear(&a);
+    race_vc_clear(&b);
 }
 
 /* A short last chunk shared with a shorter clock: the longer one grows
@@ -160,18 +160,18 @@ static void test_clock_join_takes_covering_chunks(void) {
 static void test_clock_growth_past_shared_short_chunk(void) {
     struct vclock a = {0}, b = {0};
     fill(&a, 6, 1);
-    vc_copy(&b, &a);
-    for (uint32_t s = 6; s < 3 * VC_CHUNK; s += 5) vc_raise(&b, s, 40 + s);
-    vc_compact(&b);
-    vc_raise(&a, 3, 77);
-    vc_compact(&a);
+    race_vc_copy(&b, &a);
+    for (uint32_t s = 6; s < 3 * VC_CHUNK; s += 5) race_vc_raise(&b, s, 40 + s);
+    race_vc_compact(&b);
+    race_vc_raise(&a, 3, 77);
+    race_vc_compact(&a);
     for (uint32_t s = 0; s < 4 * VC_CHUNK; s++) {
         uint64_t in_b = s < 6 ? 1 + s : (s - 6) % 5 == 0 && s < 3 * VC_CHUNK ? 40 + s : 0;
-        CU_ASSERT_EQUAL(vc_get(&a, s), s == 3 ? 77 : s < 6 ? 1 + s : 0);
-        CU_ASSERT_EQUAL(vc_get(&b, s), in_b);
+        CU_ASSERT_EQUAL(race_vc_get(&a, s), s == 3 ? 77 : s < 6 ? 1 + s : 0);
+        CU_ASSERT_EQUAL(race_vc_get(&b, s), in_b);
     }
-    vc_clear(&a);
-    vc_clear(&b);
+    race_vc_clear(&a);
+    race_vc_clear(&b);
 }
 
 /* The many_goroutines_parked shape: a parent hands each child a version of
@@ -181,22 +181,22 @@ static void test_clock_growth_past_shared_short_chunk(void) {
 static void test_clock_join_successive_versions(void) {
     enum { CHILDREN = 6 * VC_CHUNK };
     struct vclock parent = {0}, wg = {0};
-    vc_raise(&parent, 0, 1);
+    race_vc_raise(&parent, 0, 1);
     for (uint32_t c = 1; c <= CHILDREN; c++) {
         struct vclock child = {0};
-        vc_raise(&parent, c, 10 + c);
-        vc_publish(&child, &parent, 0, 1 + c);
-        vc_raise(&child, c, 20 + c);
-        vc_join(&wg, &child);
-        vc_clear(&child);
+        race_vc_raise(&parent, c, 10 + c);
+        race_vc_publish(&child, &parent, 0, 1 + c);
+        race_vc_raise(&child, c, 20 + c);
+        race_vc_join(&wg, &child);
+        race_vc_clear(&child);
     }
-    CU_ASSERT_EQUAL(vc_get(&wg, 0), 1 + CHILDREN);
+    CU_ASSERT_EQUAL(race_vc_get(&wg, 0), 1 + CHILDREN);
     for (uint32_t c = 1; c <= CHILDREN; c++) {
-        CU_ASSERT_EQUAL(vc_get(&wg, c), 20 + c);
-        CU_ASSERT_EQUAL(vc_get(&parent, c), 10 + c);
+        CU_ASSERT_EQUAL(race_vc_get(&wg, c), 20 + c);
+        CU_ASSERT_EQUAL(race_vc_get(&parent, c), 10 + c);
     }
-    vc_clear(&parent);
-    vc_clear(&wg);
+    race_vc_clear(&parent);
+    race_vc_clear(&wg);
 }
 
 /* Random operations on a few clocks against plain arrays: sharing must
@@ -222,42 +222,42 @@ static void test_clock_matches_model(void) {
         uint64_t val = 1 + next_random(&x) % 1000;
         switch (next_random(&x) % 16) {
         case 0:
-            vc_copy(&v[a], &v[b]);
+            race_vc_copy(&v[a], &v[b]);
             memcpy(model[a], model[b], sizeof model[a]);
             break;
         case 1:
         case 2:
-            vc_join(&v[a], &v[b]);
+            race_vc_join(&v[a], &v[b]);
             for (uint32_t s = 0; s < SLOTS; s++)
                 if (model[b][s] > model[a][s]) model[a][s] = model[b][s];
             break;
         case 3:
             if (a == b) break;
-            vc_publish(&v[a], &v[b], slot, val);
+            race_vc_publish(&v[a], &v[b], slot, val);
             memcpy(model[a], model[b], sizeof model[a]);
             if (val > model[a][slot]) model[a][slot] = val;
             break;
         case 4:
-            vc_compact(&v[a]);
+            race_vc_compact(&v[a]);
             break;
         case 5:
-            vc_clear(&v[a]);
+            race_vc_clear(&v[a]);
             memset(model[a], 0, sizeof model[a]);
             break;
         default:
-            vc_raise(&v[a], slot, val);
+            race_vc_raise(&v[a], slot, val);
             if (val > model[a][slot]) model[a][slot] = val;
         }
         for (uint32_t c = 0; c < CLOCKS; c++)
             for (uint32_t s = 0; s < SLOTS; s++)
-                if (vc_get(&v[c], s) != model[c][s]) {
+                if (race_vc_get(&v[c], s) != model[c][s]) {
                     CU_FAIL("clock differs from the model");
                     c = CLOCKS;
                     op = OPS;
                     break;
                 }
     }
-    for (uint32_t c = 0; c < CLOCKS; c++) vc_clear(&v[c]);
+    for (uint32_t c = 0; c < CLOCKS; c++) race_vc_clear(&v[c]);
 }
 
 /* ---- shadow words ---- */
@@ -386,7 +386,7 @@ static void test_slot_reuse_only_when_known(void) {
     CU_ASSERT_NOT_EQUAL(b.slot, slot);
     /* Now it has (the call and return after it do not count): the slot is
      * reused, its epochs continuing above the old ones. */
-    vc_raise(&parent.vc, slot, access);
+    race_vc_raise(&parent.vc, slot, access);
     fake_start(&c, &parent);
     CU_ASSERT_EQUAL_FATAL(c.slot, slot);
     CU_ASSERT_TRUE(c.epoch > a_final);
@@ -417,7 +417,7 @@ static void test_slot_reuse_only_when_known(void) {
     fake_start(&a, &parent);
     CU_ASSERT_NOT_EQUAL(a.slot, slot);
     race_slot_free(&a);
-    vc_clear(&parent.vc);
+    race_vc_clear(&parent.vc);
 }
 
 /* A spawner that has not yet learnt of the goroutines that just ended
