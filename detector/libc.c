@@ -157,21 +157,20 @@ INTERCEPTOR size_t strnlen(const char *s, size_t max) {
     return n;
 }
 
+/* The accesses of copying the string src, terminator included, to dst. */
+static void check_string_copy(char *dst, const char *src, uintptr_t pc) {
+    size_t n = REAL(strlen)(src) + 1;
+    check_read(src, n, pc);
+    check_write(dst, n, pc);
+}
+
 INTERCEPTOR char *strcpy(char *dst, const char *src) {
-    if (CHECKED()) {
-        size_t n = REAL(strlen)(src) + 1;
-        check_read(src, n, CALLER);
-        check_write(dst, n, CALLER);
-    }
+    if (CHECKED()) check_string_copy(dst, src, CALLER);
     return REAL(strcpy)(dst, src);
 }
 
 INTERCEPTOR char *stpcpy(char *dst, const char *src) {
-    if (CHECKED()) {
-        size_t n = REAL(strlen)(src) + 1;
-        check_read(src, n, CALLER);
-        check_write(dst, n, CALLER);
-    }
+    if (CHECKED()) check_string_copy(dst, src, CALLER);
     return REAL(stpcpy)(dst, src);
 }
 
