@@ -98,13 +98,13 @@ static struct lock_edge *edge_add(uintptr_t from, uintptr_t to, uint64_t goid,
 static bool path_exists(struct lock_node *start, struct lock_node *goal) {
     uint64_t gen = ++search_generation;
     size_t cap = 64, n = 0;
-    struct lock_edge **todo = race_internal_alloc(cap * sizeof *todo);
+    struct lock_edge **to_follow = race_internal_alloc(cap * sizeof *to_follow);
     start->visited = gen;
     start->reached_by = NULL;
     bool found = start == goal;
-    for (struct lock_edge *e = start->out; e && !found; e = e->next_out) todo[n++] = e;
+    for (struct lock_edge *e = start->out; e && !found; e = e->next_out) to_follow[n++] = e;
     while (n && !found) {
-        struct lock_edge *e = todo[--n];
+        struct lock_edge *e = to_follow[--n];
         if (e->to->visited == gen) continue;
         e->to->visited = gen;
         e->to->reached_by = e;
@@ -116,15 +116,15 @@ static bool path_exists(struct lock_node *start, struct lock_node *goal) {
             if (f->to->visited == gen) continue;
             if (n == cap) {
                 struct lock_edge **grown = race_internal_alloc(2 * cap * sizeof *grown);
-                memcpy(grown, todo, cap * sizeof *todo);
-                race_internal_free(todo);
-                todo = grown;
+                memcpy(grown, to_follow, cap * sizeof *to_follow);
+                race_internal_free(to_follow);
+                to_follow = grown;
                 cap *= 2;
             }
-            todo[n++] = f;
+            to_follow[n++] = f;
         }
     }
-    race_internal_free(todo);
+    race_internal_free(to_follow);
     return found;
 }
 
