@@ -46,31 +46,11 @@ static struct sync_obj *lookup(struct bucket *b, uintptr_t addr, bool create) {
     return o;
 }
 
-static void release_into(struct race_g *rg, struct sync_obj *o) {
-    race_vc_join(&o->vc, &rg->vc);
-    race_vc_raise(&o->vc, rg->slot, rg->epoch);
-}
-
-void race_sync_acquire(struct race_g *rg, uintptr_t addr) {
-    struct bucket *b = bucket_of(addr);
-    race_spin_lock(&b->lock);
-    struct sync_obj *o = lookup(b, addr, false);
-    if (o) race_vc_join(&rg->vc, &o->vc);
-    race_spin_unlock(&b->lock);
-}
-
-void race_sync_release(struct race_g *rg, uintptr_t addr) {
-    struct bucket *b = bucket_of(addr);
-    race_spin_lock(&b->lock);
-    release_into(rg, lookup(b, addr, true));
-    race_spin_unlock(&b->lock);
-    race_end_segment(rg);
-}
-
-/* Atomic variables (atomics.c) change their object's clock and their
- * value under the bucket lock, as one step: a load that read a value then
- * acquires the clock of the store that wrote it, even when another store
- * replaces that clock right after. */
+/* addr's clock with its bucket locked: the one way in for every
+ * operation here and for atomics.c, whose atomic variables change their
+ * clock and their value under the bucket lock as one step (a load that
+ * read a value then acquires the clock of the store that wrote it, even
+ * when another store replaces that clock right after). */
 struct vclock *race_sync_hold(uintptr_t addr, bool create) {
     struct bucket *b = bucket_of(addr);
     race_spin_lock(&b->lock);
@@ -79,6 +59,20 @@ struct vclock *race_sync_hold(uintptr_t addr, bool create) {
 }
 
 void race_sync_drop(uintptr_t addr) { race_spin_unlock(&bucket_of(addr)->lock); }
+
+void race_sync_acquire(struct race_g *rg, uintptr_t addr) {
+    struct vclock *vc = race_sync_hold(addr, false);
+    if (vc) race_vc_join(&rg->vc, vc);
+    race_sync_drop(addr);
+}
+
+void race_sync_release(struct race_g *rg, uintptr_t addr) {
+    struct vclock *vc = race_sync_hold(addr, true);
+    race_vc_join(vc, &rg->vc);
+    race_vc_raise(vc, rg->slot, rg->epoch);
+    race_sync_drop(addr);
+    race_end_segment(rg);
+}
 
 /* A glance without the lock, for an operation that has nothing to do
  * without an object: an object created before an atomic store whose
@@ -95,10 +89,8 @@ static void pass_through(struct race_g *rg, struct vclock *obj) {
 }
 
 void race_sync_release_acquire(struct race_g *rg, uintptr_t addr) {
-    struct bucket *b = bucket_of(addr);
-    race_spin_lock(&b->lock);
-    pass_through(rg, &lookup(b, addr, true)->vc);
-    race_spin_unlock(&b->lock);
+    pass_through(rg, race_sync_hold(addr, true));
+    race_sync_drop(addr);
     race_end_segment(rg);
 }
 
