@@ -255,7 +255,7 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
  * can only overwrite another entry moved there, losing that record, as
  * two racing shadow updates can anywhere (the item itself cannot be
  * reused meanwhile: see SIDE_QUARANTINE). */
-static bool refresh_own_read(uint64_t r, uint64_t me) {
+static inline __attribute__((always_inline)) bool refresh_own_read(uint64_t r, uint64_t me) {
     struct rset *s = rset_get(r);
     uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n && i < RSET_MAX; i++) {
@@ -424,15 +424,18 @@ static inline bool own_plain_or_none(uint64_t s, uint64_t me) {
     return !s || (s & (SH_ATOMIC | slot)) == (me & slot);
 }
 
-/* The common case of a whole-word plain access, me, to a cell whose
- * records w and r are single accesses (not a read set or a split word)
- * that all happen before it: rg's own from earlier segments, or those of
- * goroutines it has synchronised with since. It takes the cell over, as
- * FastTrack does, with no report. Returns false when check_word must
- * decide. */
+/* The common case of a plain access, me, to a cell whose records w and r
+ * are single accesses (not a read set or a split word) that all happen
+ * before it: rg's own from earlier segments, or those of goroutines it
+ * has synchronised with since. It takes over the records it replaces, as
+ * FastTrack does, with no report: the read record for a read, both for a
+ * write, each only if it covers no byte beyond me's (check_word keeps or
+ * splits those). Returns false when check_word must decide. */
 static inline __attribute__((always_inline)) bool
 ordered_cell_take(struct race_g *rg, struct cell *c, uint64_t w, uint64_t r, uint64_t me, bool write,
                   struct hb_cache *seen) {
+    uint8_t beyond = (uint8_t)~sh_mask(me);
+    if ((sh_mask(r) & beyond) || (write && (sh_mask(w) & beyond))) return false;
     if (!(own_plain_or_none(w, me) && own_plain_or_none(r, me)) &&
         !(ordered_before(rg, w, &seen->w) && ordered_before(rg, r, &seen->r)))
         return false;
@@ -515,10 +518,17 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
             return;
         rg->epoch++;
         race_history_add(rg, pc, EV_ACCESS);
+        uint64_t me = kind | sh_epoch(rg->epoch);
         struct hb_cache none = {0, 0};
-        if (mask == 0xFF && !atomic &&
-            ordered_cell_take(rg, c, w, r, kind | sh_epoch(rg->epoch), write, &none))
+        if (is_rset(r)) {
+            /* A read of a read-shared word already in its set, after a
+             * write it is ordered after: check_word's outcome, inline. */
+            if (!write && (!conflicts(w, mask, atomic) || ordered_before(rg, w, &none.w)) &&
+                refresh_own_read(r, me))
+                return;
+        } else if (!atomic && ordered_cell_take(rg, c, w, r, me, write, &none)) {
             return;
+        }
         check_word(rg, c, addr, size, mask, write, atomic, pc);
         return;
     }
