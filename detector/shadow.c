@@ -424,6 +424,17 @@ static inline bool own_plain_or_none(uint64_t s, uint64_t me) {
     return !s || (s & (SH_ATOMIC | slot)) == (me & slot);
 }
 
+/* me, an access ordered after the records of c (r its read record), takes
+ * them over. */
+static inline void take_cell(struct cell *c, uint64_t r, uint64_t me, bool write) {
+    if (write) {
+        atomic_store_explicit(&c->w, me, memory_order_relaxed);
+        if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
+    } else {
+        atomic_store_explicit(&c->r, me, memory_order_relaxed);
+    }
+}
+
 /* The common case of a plain access, me, to a cell whose records w and r
  * are single accesses (not a read set or a split word) that all happen
  * before it: rg's own from earlier segments, or those of goroutines it
@@ -439,13 +450,16 @@ ordered_cell_take(struct race_g *rg, struct cell *c, uint64_t w, uint64_t r, uin
     if (!(own_plain_or_none(w, me) && own_plain_or_none(r, me)) &&
         !(ordered_before(rg, w, &seen->w) && ordered_before(rg, r, &seen->r)))
         return false;
-    if (write) {
-        atomic_store_explicit(&c->w, me, memory_order_relaxed);
-        if (r) atomic_store_explicit(&c->r, 0, memory_order_relaxed);
-    } else {
-        atomic_store_explicit(&c->r, me, memory_order_relaxed);
-    }
+    take_cell(c, r, me, write);
     return true;
+}
+
+/* A read of a read-shared word whose set already holds rg's entry, after
+ * the write w it is ordered after: check_word's outcome, inline. */
+static inline __attribute__((always_inline)) bool
+shared_read_refresh(struct race_g *rg, uint64_t w, uint64_t r, uint64_t me, struct hb_cache *seen) {
+    return (!conflicts(w, sh_mask(me), sh_atomic(me)) || ordered_before(rg, w, &seen->w)) &&
+           refresh_own_read(r, me);
 }
 
 static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc) {
@@ -459,12 +473,29 @@ static void check_range(struct race_g *rg, uintptr_t addr, size_t size, bool wri
         size_t n = (last - first) / 8;
         uint64_t segment_start = rg->segment_start;
         struct hb_cache seen = {0, 0};
+        /* A cell with the same records as the one before it (the common
+         * case: one range check or one segment wrote a run of them) gets
+         * the same outcome: already recorded, or taken over. */
+        enum { UNKNOWN, RECORDED, TAKEN } outcome = UNKNOWN;
+        uint64_t run_w = 0, run_r = 0;
         for (size_t i = 0; i < n; i++) {
             uint64_t w = atomic_load_explicit(&c0[i].w, memory_order_relaxed);
             uint64_t r = atomic_load_explicit(&c0[i].r, memory_order_relaxed);
-            if (!says_recorded(w, r, me, segment_start, write) &&
-                !ordered_cell_take(rg, &c0[i], w, r, me, write, &seen))
-                check_word(rg, &c0[i], first + 8 * i, 8, 0xFF, write, false, pc);
+            if (outcome != UNKNOWN && w == run_w && r == run_r) {
+                if (outcome == TAKEN) take_cell(&c0[i], r, me, write);
+                continue;
+            }
+            run_w = w;
+            run_r = r;
+            if (says_recorded(w, r, me, segment_start, write)) {
+                outcome = RECORDED;
+            } else if (ordered_cell_take(rg, &c0[i], w, r, me, write, &seen)) {
+                outcome = TAKEN;
+            } else {
+                outcome = UNKNOWN;
+                if (write || !is_rset(r) || !shared_read_refresh(rg, w, r, me, &seen))
+                    check_word(rg, &c0[i], first + 8 * i, 8, 0xFF, write, false, pc);
+            }
         }
         if (last < end) check_range(rg, last, end - last, write, pc);
         return;
@@ -521,11 +552,7 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
         uint64_t me = kind | sh_epoch(rg->epoch);
         struct hb_cache none = {0, 0};
         if (is_rset(r)) {
-            /* A read of a read-shared word already in its set, after a
-             * write it is ordered after: check_word's outcome, inline. */
-            if (!write && (!conflicts(w, mask, atomic) || ordered_before(rg, w, &none.w)) &&
-                refresh_own_read(r, me))
-                return;
+            if (!write && shared_read_refresh(rg, w, r, me, &none)) return;
         } else if (!atomic && ordered_cell_take(rg, c, w, r, me, write, &none)) {
             return;
         }
