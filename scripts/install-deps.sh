@@ -4,7 +4,7 @@
 # by libc++-14-dev), so libc++ stays out of the build.
 set -euo pipefail
 packages=(build-essential cmake pkg-config python3 clang-14 llvm-14-dev llvm-14-tools
-          libunwind-dev libdw-dev libcunit1-dev golang-go)
+          libunwind-dev libdw-dev libcunit1-dev golang-go time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
