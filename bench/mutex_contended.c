@@ -19,7 +19,8 @@ typedef struct {
 static void increment(void *arg) {
     share *my = arg;
     shared *s = my->s;
-    for (int64_t i = 0; i < my->increments; i++) {
+    int64_t increments = my->increments;
+    for (int64_t i = 0; i < increments; i++) {
         go_mutex_lock(&s->mu);
         s->counter++;
         go_mutex_unlock(&s->mu);

@@ -11,8 +11,10 @@ typedef struct {
 
 static void produce(void *arg) {
     feed *f = arg;
-    for (int64_t i = 0; i < f->n; i++)
-        go_chan_send(f->c, &i);
+    go_chan *c = f->c;
+    int64_t n = f->n;
+    for (int64_t i = 0; i < n; i++)
+        go_chan_send(c, &i);
     go_wg_done(f->exited);
 }
 

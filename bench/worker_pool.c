@@ -35,9 +35,10 @@ static uint64_t work(const uint64_t *slice, uint64_t h) {
  * lines, and false sharing would only add noise. */
 static void run_worker(void *arg) {
     worker *w = arg;
+    go_chan *jobs = w->jobs;
     uint64_t hash = 0;
     int64_t j, done = 0;
-    while (go_chan_recv(w->jobs, &j)) {
+    while (go_chan_recv(jobs, &j)) {
         hash += work(&input[(j % SLICES) * SLICE_LEN], (uint64_t)j);
         done++;
     }
