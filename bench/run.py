@@ -415,7 +415,8 @@ def race_tables(samples, stat):
     def value(side, key):
         return summarize(samples.get(side, {}).get(key, []), stat)[0]
 
-    shared = [k for k in keys_of("plain") if k in set(keys_of("race"))]
+    race_keys = set(keys_of("race"))
+    shared = [k for k in keys_of("plain") if k in race_keys]
     slowdown_table([k for k in shared if k[1] not in MEMORY_UNITS], value, stat)
     memory = [k for k in shared if k[1] in MEMORY_UNITS]
     if memory:
