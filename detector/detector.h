@@ -107,6 +107,18 @@ struct race_g {
  * to date by the scheduler's switch hook. */
 extern __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
 
+/* A goroutine's stack is reused by later goroutines, so race_go_end clears
+ * the shadow of the part it used, which lies above the deepest point the
+ * goroutine was seen at: every instrumented function reports its entry
+ * from below its own frame, and the runtime's and the annotations'
+ * accesses, which may come from uninstrumented frames, report from below
+ * those. (Missed: a variable-length array below its function's entry that
+ * only that function accesses, and only after its last instrumented call.) */
+static inline void note_stack_depth(struct race_g *rg) {
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (sp < rg->stack_low) rg->stack_low = sp;
+}
+
 /* ---- options.c ---- */
 struct race_options {
     const char *log_path;

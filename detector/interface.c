@@ -23,18 +23,6 @@ int race_current_stack(struct race_g *rg, uintptr_t pc, uintptr_t *pcs, int max)
     return n;
 }
 
-/* A goroutine's stack is reused by later goroutines, so race_go_end clears
- * the shadow of the part it used, which lies above the deepest point the
- * goroutine was seen at: every instrumented function reports its entry
- * from below its own frame, and the runtime's and the annotations'
- * accesses, which may come from uninstrumented frames, report from below
- * those. (Missed: a variable-length array below its function's entry that
- * only that function accesses, and only after its last instrumented call.) */
-static inline void note_stack_depth(struct race_g *rg) {
-    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    if (sp < rg->stack_low) rg->stack_low = sp;
-}
-
 static void push_frame(struct race_g *rg, uintptr_t pc) {
     if (RT_UNLIKELY(rg->depth == rg->stack_cap)) {
         int cap = rg->stack_cap ? 2 * rg->stack_cap : 16;
@@ -159,18 +147,6 @@ void race_acquire_g(struct rt_g *gp, const void *addr) {
 
 void race_release_g(struct rt_g *gp, const void *addr) {
     if (gp && gp->race) race_sync_release(gp->race, (uintptr_t)addr);
-}
-
-void race_read_range_pc(const void *p, size_t n, uintptr_t pc) {
-    struct race_g *rg = race_cur;
-    if (rg) note_stack_depth(rg);
-    if (rg && !rg->ignore && n) race_access_range(rg, (uintptr_t)p, n, false, pc);
-}
-
-void race_write_range_pc(const void *p, size_t n, uintptr_t pc) {
-    struct race_g *rg = race_cur;
-    if (rg) note_stack_depth(rg);
-    if (rg && !rg->ignore && n) race_access_range(rg, (uintptr_t)p, n, true, pc);
 }
 
 void race_atomic_update_pc(const void *p, size_t n, uintptr_t pc) {

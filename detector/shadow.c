@@ -590,6 +590,24 @@ DEFINE_ACCESS(4)
 DEFINE_ACCESS(8)
 DEFINE_ACCESS(16)
 
+/* The accesses the runtime makes for a goroutine (race.h), a channel's
+ * element and closed flag most of all: like the instrumentation's, one
+ * word's check is inlined here rather than reached through
+ * race_access_range. */
+static inline __attribute__((always_inline)) void
+runtime_access(const void *p, size_t n, bool write, uintptr_t pc) {
+    struct race_g *rg = race_cur;
+    if (!rg) return;
+    note_stack_depth(rg);
+    if (rg->ignore || !n) return;
+    uintptr_t addr = (uintptr_t)p;
+    if (RT_LIKELY((addr & 7) + n <= 8)) access_at(rg, addr, n, write, false, pc);
+    else race_access_range(rg, addr, n, write, pc);
+}
+
+void race_read_range_pc(const void *p, size_t n, uintptr_t pc) { runtime_access(p, n, false, pc); }
+void race_write_range_pc(const void *p, size_t n, uintptr_t pc) { runtime_access(p, n, true, pc); }
+
 /* A loop that sweeps the same memory again and again between two
  * releases checks the same range each time (the pass checks a loop's
  * range before the loop). The first check left our records on every word;
