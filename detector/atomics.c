@@ -14,7 +14,9 @@
  *  - a read-modify-write continues the sequence: a releasing one merges
  *    its clock in, a relaxed one leaves it; an acquiring one acquires it;
  *  - a compare-exchange releases only when it succeeds, and acquires by
- *    the order of its outcome.
+ *    the order of its outcome; only a success is recorded as a write (a
+ *    failure is an atomic read, as C11 has it, so a plain read beside it
+ *    is no race; ThreadSanitizer and Go's detector record a write).
  * The operation and the change of the clock happen under the object's
  * bucket lock, so a load acquires exactly what the store it read from
  * released, even when another store replaces the clock right after.
@@ -145,11 +147,13 @@ static inline void release_hold(const struct hold *h) {
                                         __ATOMIC_SEQ_CST);                              \
             return old;                                                                 \
         }                                                                               \
-        race_access(rg, (uintptr_t)a, N, true, true, PC);                               \
         bool rel = releases(rg, success_mo);                                            \
         struct hold h = hold_for((uintptr_t)a, true, rel);                              \
         bool ok = __atomic_compare_exchange_n(a, &old, desired, false, __ATOMIC_SEQ_CST, \
                                               __ATOMIC_SEQ_CST);                        \
+        /* Only a success writes (C11: a failure is a load). Recorded before   */      \
+        /* the release below, which must cover it.                             */      \
+        race_access(rg, (uintptr_t)a, N, ok, true, PC);                                 \
         learn(rg, &h, true, ok ? success_mo : failure_mo);                              \
         if (ok && rel) publish(rg, h.vc, success_mo, false);                            \
         release_hold(&h);                                                               \
