@@ -71,8 +71,13 @@ struct vclock {
     struct vc_spine *spine;
     uint32_t n_over;
     uint32_t over_slot[VC_OVERRIDES];
+    /* Not part of the clock: what would be padding, given to a buffered
+     * channel slot's clock for its turn counter (sync.c), which must share
+     * the clock's cache line. */
+    _Atomic uint32_t turn;
     uint64_t over_val[VC_OVERRIDES];
 };
+_Static_assert(sizeof(struct vclock) == 64, "a clock is one cache line");
 
 static inline uint64_t race_vc_spine_get(const struct vc_spine *s, uint32_t slot) {
     return s && slot < s->len ? s->chunk[slot >> VC_CHUNK_SHIFT]->c[slot & (VC_CHUNK - 1)] : 0;

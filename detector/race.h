@@ -50,10 +50,18 @@ void race_release_g(struct rt_g *gp, const void *addr);
  * parked gp: each sees everything the other did before it (handoff.c). */
 void race_handoff_g(struct rt_g *gp);
 /* Slot i of a buffered channel of capacity cap, whose clocks the channel
- * keeps in *slots (allocated on first use; every use is under the
- * channel's lock): gp (NULL: the current goroutine) acquires what the
- * slot's last user released, then releases into it. */
-void race_chan_slot_pass(struct rt_g *gp, void **slots, size_t cap, size_t i);
+ * keeps in *slots (allocated on first use): gp (NULL: the current
+ * goroutine) acquires what the slot's last user released, then releases
+ * into it. Noted under the channel's lock with the operation's ticket
+ * (its rank among the slot's operations: 2k for the slot's k-th send,
+ * 2k + 1 for its k-th receive), made by race_chan_slots_flush, which the
+ * same thread must call right after dropping the lock (sync.c). */
+void race_chan_slot_note(struct rt_g *gp, void **slots, size_t cap, size_t i, uint32_t ticket);
+extern __thread int race_slot_passes_noted __attribute__((tls_model("initial-exec")));
+void race_chan_slot_passes_make(void);
+static inline void race_chan_slots_flush(void) {
+    if (__builtin_expect(race_slot_passes_noted != 0, 0)) race_chan_slot_passes_make();
+}
 void race_chan_slots_free(void *slots, size_t cap);
 
 /* Mutexes for the lock-order checker (lockorder.c): the current goroutine

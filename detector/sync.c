@@ -94,17 +94,58 @@ void race_sync_release_acquire(struct race_g *rg, uintptr_t addr) {
     race_end_segment(rg);
 }
 
-/* Buffered channel slots (race.h): the channel's lock already serialises
- * them, so their clocks live in an array the channel owns instead of the
- * table, and a send or receive costs neither a bucket lock nor the cache
- * misses of a hashed lookup. calloc leaves the pages of slots never used
- * untouched. */
-void race_chan_slot_pass(struct rt_g *gp, void **slots, size_t cap, size_t i) {
-    struct race_g *rg = gp ? gp->race : race_cur;
-    if (!rg) return;
+/* Buffered channel slots (race.h). The channel's lock orders the
+ * operations on a slot (send, receive, send...), so their clocks live in
+ * an array the channel owns instead of the table: no bucket lock, no
+ * hashed lookup, and calloc leaves the pages of slots never used
+ * untouched. The passes themselves wait until the channel's lock is
+ * dropped: a slot's clock was last written by the goroutine on the other
+ * side, often on another core, and fetching its cache line with the lock
+ * held would make the other side wait for the lock as long. Under the
+ * lock an operation only notes its pass with its ticket, its rank among
+ * the slot's operations; after the lock it waits for the slot's turn to
+ * reach that ticket, passes, and moves the turn on. The operation before
+ * it on the slot is then already under way or done: every path that
+ * notes a pass flushes it right after dropping the lock, before anything
+ * that could park, so no goroutine switch can come between (an operation
+ * with no goroutine to pass for still takes its turn). The notes are the
+ * thread's: one operation makes at most two (a hand-off passes for both
+ * sides, the current goroutine first). */
+struct slot_pass {
+    struct race_g *rg;
+    struct vclock *slot;
+    uint32_t ticket;
+};
+
+static __thread struct slot_pass noted[2] __attribute__((tls_model("initial-exec")));
+__thread int race_slot_passes_noted __attribute__((tls_model("initial-exec")));
+
+void race_chan_slot_note(struct rt_g *gp, void **slots, size_t cap, size_t i, uint32_t ticket) {
     if (!*slots) *slots = race_internal_calloc(cap, sizeof(struct vclock));
-    pass_through(rg, &((struct vclock *)*slots)[i]);
-    race_end_segment(rg);
+    if (race_slot_passes_noted == 2)
+        rt_fatal("race detector: a third buffer-slot pass in one channel operation");
+    noted[race_slot_passes_noted++] = (struct slot_pass){gp ? gp->race : race_cur,
+                                                         &((struct vclock *)*slots)[i], ticket};
+}
+
+static void wait_turn(struct vclock *slot, uint32_t ticket) {
+    for (int spins = 0; atomic_load_explicit(&slot->turn, memory_order_acquire) != ticket; spins++) {
+        if (spins < 64) __builtin_ia32_pause();
+        else sched_yield();
+    }
+}
+
+void race_chan_slot_passes_make(void) {
+    for (int k = 0; k < race_slot_passes_noted; k++) {
+        struct slot_pass *p = &noted[k];
+        wait_turn(p->slot, p->ticket);
+        if (p->rg) {
+            pass_through(p->rg, p->slot);
+            race_end_segment(p->rg);
+        }
+        atomic_store_explicit(&p->slot->turn, p->ticket + 1, memory_order_release);
+    }
+    race_slot_passes_noted = 0;
 }
 
 void race_chan_slots_free(void *slots, size_t cap) {

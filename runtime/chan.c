@@ -98,6 +98,17 @@ static inline bool chan_closed(go_chan *c) {
     return __atomic_load_n(&c->closed, __ATOMIC_ACQUIRE) != 0;
 }
 
+#ifdef GOROUTINE_RACE_RUNTIME
+/* Out of line, so that the transfers it is called from stay small enough
+ * to inline where the unbuffered hand-off needs none of it. */
+void rt_chan_race_slot(go_chan *c, struct rt_g *gp, size_t i, bool send) {
+    uint32_t *rounds = send ? &c->race_send_rounds : &c->race_recv_rounds;
+    race_chan_slot_note(gp, &c->race_slots, c->cap, i, 2 * *rounds + !send);
+    if (i == c->cap - 1)
+        ++*rounds;
+}
+#endif
+
 /* Park the calling goroutine on one queue of c (lock held; released by the
  * park). Returns whether it was woken by a transfer rather than by close. */
 static __attribute__((noinline)) bool chan_wait(go_chan *c, rt_waitq *q,
@@ -135,12 +146,14 @@ chan_send(go_chan *c, const void *elem, bool block, uintptr_t pc) {
     if (receiver != NULL) {
         struct rt_g *gp = rt_chan_send_to(c, receiver, elem);
         rt_lock_release(&c->lock);
+        RT_CHAN_RACE_FLUSH();
         rt_ready(gp);
         return true;
     }
     if (c->count < c->cap) {
         rt_chan_buf_put(c, elem);
         rt_lock_release(&c->lock);
+        RT_CHAN_RACE_FLUSH();
         return true;
     }
     if (!block) {
@@ -184,6 +197,7 @@ chan_recv(go_chan *c, void *elem, bool block, bool *ok, uintptr_t pc) {
         if (sender != NULL) {
             struct rt_g *gp = rt_chan_recv_from(c, sender, elem);
             rt_lock_release(&c->lock);
+            RT_CHAN_RACE_FLUSH();
             rt_ready(gp);
             *ok = true;
             rt_chan_race_received(c, elem, false, pc);
@@ -193,6 +207,7 @@ chan_recv(go_chan *c, void *elem, bool block, bool *ok, uintptr_t pc) {
     if (c->count > 0) {
         rt_chan_buf_get(c, elem);
         rt_lock_release(&c->lock);
+        RT_CHAN_RACE_FLUSH();
         *ok = true;
         rt_chan_race_received(c, elem, false, pc);
         return true;

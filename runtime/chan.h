@@ -69,8 +69,11 @@ struct go_chan {
      * and a receive acquires that, as Go orders a timer's start or reset
      * before its ticks. */
     const void *race_timer;
-    /* Buffered: the clocks of the buffer's slots (race.h). */
+    /* Buffered: the clocks of the buffer's slots (race.h), and how many
+     * times the sends and the receives have gone round the buffer (a
+     * slot's tickets). */
     void *race_slots;
+    uint32_t race_send_rounds, race_recv_rounds;
 #endif
 };
 
@@ -100,15 +103,21 @@ static inline void *rt_chan_slot(go_chan *c, size_t i) {
 
 /* Race builds: gp (NULL: the current goroutine) passes through buffer
  * slot i's clock, one per slot, element size 0 included, so the k-th
- * receive orders only the (k+C)-th send. */
+ * receive orders only the (k+C)-th send. Sends and receives each use the
+ * slots in order, so a slot's ticket is its round: 2 * round for a send,
+ * one more for a receive. The pass is made by race_chan_slots_flush once
+ * the lock is dropped (RT_CHAN_RACE_FLUSH, on every path that moves data). */
 #ifdef GOROUTINE_RACE_RUNTIME
-#define RT_CHAN_RACE_SLOT(c, gp, i) race_chan_slot_pass((gp), &(c)->race_slots, (c)->cap, (i))
+void rt_chan_race_slot(go_chan *c, struct rt_g *gp, size_t i, bool send);
+#define RT_CHAN_RACE_SLOT(c, gp, i, send) rt_chan_race_slot((c), (gp), (i), (send))
+#define RT_CHAN_RACE_FLUSH() race_chan_slots_flush()
 #else
-#define RT_CHAN_RACE_SLOT(c, gp, i) ((void)0)
+#define RT_CHAN_RACE_SLOT(c, gp, i, send) ((void)0)
+#define RT_CHAN_RACE_FLUSH() ((void)0)
 #endif
 
-/* Race builds: the edges of a send or receive that completes with waiter
- * w's parked goroutine on the other side.
+/* Race builds: the edges of a send (cur_sends) or receive that completes
+ * with waiter w's parked goroutine on the other side.
  *  - Unbuffered: the send happens before the receive completes and the
  *    receive before the send completes, so the edge goes both ways: the
  *    two goroutines exchange what they know (detector/handoff.c).
@@ -118,12 +127,12 @@ static inline void *rt_chan_slot(go_chan *c, size_t i) {
  *    never the reverse: a parked receiver sees the send, but its receive
  *    orders only the send C slots later; a parked sender sees the receive
  *    that freed its slot. */
-static inline void rt_chan_race_handoff(go_chan *c, rt_waiter *w, size_t i) {
+static inline void rt_chan_race_handoff(go_chan *c, rt_waiter *w, size_t i, bool cur_sends) {
     if (c->cap == 0) {
         RACE(race_handoff_g(w->g));
     } else {
-        RT_CHAN_RACE_SLOT(c, NULL, i);
-        RT_CHAN_RACE_SLOT(c, w->g, i);
+        RT_CHAN_RACE_SLOT(c, NULL, i, cur_sends);
+        RT_CHAN_RACE_SLOT(c, w->g, i, !cur_sends);
     }
 }
 
@@ -151,7 +160,7 @@ static inline void rt_chan_set_count(go_chan *c, size_t n) {
 }
 
 static inline void rt_chan_buf_put(go_chan *c, const void *elem) {
-    RT_CHAN_RACE_SLOT(c, NULL, c->sendx);
+    RT_CHAN_RACE_SLOT(c, NULL, c->sendx, true);
     rt_elem_copy(rt_chan_slot(c, c->sendx), elem, c->elem_size);
     if (++c->sendx == c->cap)
         c->sendx = 0;
@@ -161,7 +170,7 @@ static inline void rt_chan_buf_put(go_chan *c, const void *elem) {
 /* elem may be NULL: the value is dropped. */
 static inline void rt_chan_buf_get(go_chan *c, void *elem) {
     void *slot = rt_chan_slot(c, c->recvx);
-    RT_CHAN_RACE_SLOT(c, NULL, c->recvx);
+    RT_CHAN_RACE_SLOT(c, NULL, c->recvx, false);
     if (elem != NULL)
         rt_elem_copy(elem, slot, c->elem_size);
     if (++c->recvx == c->cap)
@@ -233,7 +242,7 @@ static inline void rt_waitq_remove(rt_waitq *q, rt_waiter *w) {
 /* Send elem straight to the waiting receiver w (the buffer is empty). */
 static inline struct rt_g *rt_chan_send_to(go_chan *c, rt_waiter *w,
                                            const void *elem) {
-    rt_chan_race_handoff(c, w, c->recvx);
+    rt_chan_race_handoff(c, w, c->recvx, true);
     if (c->cap != 0) {
         /* As if through the (empty) buffer: keeps the slot sequence. */
         if (++c->recvx == c->cap)
@@ -252,7 +261,7 @@ static inline struct rt_g *rt_chan_send_to(go_chan *c, rt_waiter *w,
  * sender's value in the slot that frees, which keeps FIFO order. */
 static inline struct rt_g *rt_chan_recv_from(go_chan *c, rt_waiter *w,
                                              void *elem) {
-    rt_chan_race_handoff(c, w, c->recvx);
+    rt_chan_race_handoff(c, w, c->recvx, false);
     if (c->cap == 0) {
         if (elem != NULL)
             rt_elem_copy(elem, w->elem, c->elem_size);

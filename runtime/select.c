@@ -132,7 +132,7 @@ enum case_result { CASE_NOT_READY, CASE_DONE, CASE_SEND_ON_CLOSED };
 
 /* Complete cas if it can, with its channel locked. A goroutine this wakes
  * is left in *wake, to be readied once the locks are dropped. */
-static enum case_result try_case(go_case *cas, struct rt_g **wake, uintptr_t pc) {
+static enum case_result try_case(go_case *cas, struct rt_g **wake) {
     go_chan *c = cas->chan;
     if (cas->dir == GO_RECV) {
         rt_waiter *sender = rt_waitq_dequeue(&c->sendq);
@@ -148,7 +148,6 @@ static enum case_result try_case(go_case *cas, struct rt_g **wake, uintptr_t pc)
         } else {
             return CASE_NOT_READY;
         }
-        rt_chan_race_received(c, cas->elem, !cas->ok, pc);
         return CASE_DONE;
     }
     if (c->closed)
@@ -163,8 +162,14 @@ static enum case_result try_case(go_case *cas, struct rt_g **wake, uintptr_t pc)
     return CASE_DONE;
 }
 
-/* Finish a select whose case i completed (r) with the locks dropped. */
-static int select_done(int i, enum case_result r, struct rt_g *wake, void *heap) {
+/* Finish a select whose case i completed (r) with the locks dropped: a
+ * receive's accesses are checked once its buffer-slot pass is made. */
+static int select_done(go_case *cases, int i, enum case_result r, struct rt_g *wake, void *heap,
+                       uintptr_t pc) {
+    RT_CHAN_RACE_FLUSH();
+    go_case *cas = &cases[i];
+    if (r == CASE_DONE && cas->dir == GO_RECV)
+        rt_chan_race_received(cas->chan, cas->elem, !cas->ok, pc);
     free(heap);
     if (r == CASE_SEND_ON_CLOSED)
         rt_panic("send on closed channel");
@@ -241,10 +246,10 @@ select_cases(go_case *cases, size_t n, bool block, uintptr_t pc) {
         go_chan *c = cas->chan;
         struct rt_g *wake = NULL;
         rt_lock_acquire(&c->lock);
-        enum case_result r = try_case(cas, &wake, pc);
+        enum case_result r = try_case(cas, &wake);
         rt_lock_release(&c->lock);
         if (r != CASE_NOT_READY)
-            return select_done((int)pollorder[k], r, wake, heap);
+            return select_done(cases, (int)pollorder[k], r, wake, heap, pc);
     }
 
     /* Pass 2: the same with every channel locked, so that "nothing is
@@ -254,10 +259,10 @@ select_cases(go_case *cases, size_t n, bool block, uintptr_t pc) {
     lock_all(cases, lockorder, norder);
     for (size_t k = 0; k < norder; k++) {
         struct rt_g *wake = NULL;
-        enum case_result r = try_case(&cases[pollorder[k]], &wake, pc);
+        enum case_result r = try_case(&cases[pollorder[k]], &wake);
         if (r != CASE_NOT_READY) {
             unlock_all(cases, lockorder, norder);
-            return select_done((int)pollorder[k], r, wake, heap);
+            return select_done(cases, (int)pollorder[k], r, wake, heap, pc);
         }
     }
     if (!block) {
