@@ -111,6 +111,13 @@ void race_vc_copy(struct vclock *dst, const struct vclock *src);
  * just acquired). O(1): src's overrides are folded first when full, so dst
  * shares src's spine and has room for the epoch. */
 void race_vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint64_t epoch);
+/* The unbuffered hand-off (handoff.c): a, the current goroutine's clock,
+ * learns b, the parked one's, and b's epoch at b_slot; b becomes what a
+ * then knows, raised to a's epoch at a_slot. Two goroutines handing off
+ * to each other again and again share one spine with a few overrides:
+ * then this merges two short arrays and touches no reference count. */
+void race_vc_exchange(struct vclock *a, uint32_t a_slot, uint64_t a_epoch, struct vclock *b,
+                      uint32_t b_slot, uint64_t b_epoch);
 /* Fold the overrides into the spine, so copies of v have room for theirs. */
 void race_vc_compact(struct vclock *v);
 void race_vc_clear(struct vclock *v);

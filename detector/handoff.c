@@ -16,7 +16,9 @@
  * (the caller has dequeued it under the channel lock), so its state is the
  * caller's to update. After the current goroutine has joined the parked
  * one's clock it knows everything the parked one knows, so the parked one
- * takes a shared copy of it (race_vc_publish): O(1), as it shares the spine.
+ * takes a shared copy of it: O(1), as it shares the spine. Both steps are
+ * race_vc_exchange, which for two goroutines that keep handing off to each
+ * other (already sharing a spine) only merges their override arrays.
  * The current goroutine's next change of its own clock then copies that
  * spine's pointers and the chunks it writes (clock.h): a main waking
  * 100,000 goroutines copies some 800 pointers and a chunk or two where a
@@ -27,9 +29,7 @@
 void race_handoff_g(struct rt_g *gp) {
     struct race_g *cur = race_cur, *parked = gp ? gp->race : NULL;
     if (!cur || !parked) return;
-    race_vc_join(&cur->vc, &parked->vc);
-    race_vc_raise(&cur->vc, parked->slot, parked->epoch);
-    race_vc_publish(&parked->vc, &cur->vc, cur->slot, cur->epoch);
+    race_vc_exchange(&cur->vc, cur->slot, cur->epoch, &parked->vc, parked->slot, parked->epoch);
     /* Both epochs are now known to the other side: later accesses of
      * either are not covered by the hand-off. */
     race_end_segment(cur);

@@ -220,7 +220,7 @@ static void test_clock_matches_model(void) {
         static const uint32_t ranges[] = {12, 2 * VC_CHUNK, SLOTS};
         uint32_t slot = next_random(&x) % ranges[next_random(&x) % 3];
         uint64_t val = 1 + next_random(&x) % 1000;
-        switch (next_random(&x) % 16) {
+        switch (next_random(&x) % 18) {
         case 0:
             race_vc_copy(&v[a], &v[b]);
             memcpy(model[a], model[b], sizeof model[a]);
@@ -244,6 +244,28 @@ static void test_clock_matches_model(void) {
             race_vc_clear(&v[a]);
             memset(model[a], 0, sizeof model[a]);
             break;
+        case 6:
+        case 7: {
+            /* A hand-off: each epoch at least what anybody knows of it. */
+            uint32_t b_slot = (slot + 1 + next_random(&x) % 11) % SLOTS;
+            if (a == b) break;
+            uint64_t a_epoch = 1 + next_random(&x) % 5 +
+                               (model[a][slot] > model[b][slot] ? model[a][slot] : model[b][slot]);
+            uint64_t b_epoch = next_random(&x) % 5 +
+                               (model[a][b_slot] > model[b][b_slot] ? model[a][b_slot] : model[b][b_slot]);
+            race_vc_exchange(&v[a], slot, a_epoch, &v[b], b_slot, b_epoch);
+            /* a's own entry may keep lagging behind what b knew of it. */
+            uint64_t own_before = model[a][slot];
+            for (uint32_t s = 0; s < SLOTS; s++)
+                if (model[b][s] > model[a][s]) model[a][s] = model[b][s];
+            if (b_epoch > model[a][b_slot]) model[a][b_slot] = b_epoch;
+            uint64_t own = race_vc_get(&v[a], slot);
+            CU_ASSERT(own >= own_before && own <= model[a][slot]);
+            model[a][slot] = own;
+            memcpy(model[b], model[a], sizeof model[b]);
+            model[b][slot] = a_epoch;
+            break;
+        }
         default:
             race_vc_raise(&v[a], slot, val);
             if (val > model[a][slot]) model[a][slot] = val;
