@@ -243,50 +243,21 @@ void race_vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint
     race_vc_raise(dst, slot, epoch);
 }
 
-/* Raises entry slot of the overrides (slots, vals, *n) over spine s to
- * val; false when that needs a fifth override. */
-static inline bool raise_in(uint32_t *slots, uint64_t *vals, uint32_t *n, const struct vc_spine *s,
-                            uint32_t slot, uint64_t val) {
-    for (uint32_t j = 0; j < *n; j++)
-        if (slots[j] == slot) {
-            if (val > vals[j]) vals[j] = val;
-            return true;
-        }
-    if (race_vc_spine_get(s, slot) >= val) return true;
-    if (*n == VC_OVERRIDES) return false;
-    slots[*n] = slot;
-    vals[(*n)++] = val;
-    return true;
-}
-
 void race_vc_exchange(struct vclock *a, uint32_t a_slot, uint64_t a_epoch, struct vclock *b,
                       uint32_t b_slot, uint64_t b_epoch) {
     if (a->spine == b->spine) {
-        /* Whole arrays, of constant size: a loop over n entries would
-         * become a call to memcpy, which is the program's (libc.c). */
-        uint32_t slots[VC_OVERRIDES], n = a->n_over;
-        uint64_t vals[VC_OVERRIDES];
-        __builtin_memcpy(slots, a->over_slot, sizeof slots);
-        __builtin_memcpy(vals, a->over_val, sizeof vals);
-        /* a's own entry may lag (its epoch is the truth): b's word on it
-         * would only take room. */
-        bool fits = true;
-        for (uint32_t j = 0; j < b->n_over && fits; j++)
-            if (b->over_slot[j] != a_slot)
-                fits = raise_in(slots, vals, &n, a->spine, b->over_slot[j], b->over_val[j]);
-        fits = fits && raise_in(slots, vals, &n, a->spine, b_slot, b_epoch);
-        uint32_t a_n = n;
-        fits = fits && raise_in(slots, vals, &n, a->spine, a_slot, a_epoch);
-        if (fits) {
-            /* a takes the merge without its own epoch, b with it. */
-            a->n_over = a_n;
-            b->n_over = n;
-            __builtin_memcpy(a->over_slot, slots, sizeof slots);
-            __builtin_memcpy(a->over_val, vals, sizeof vals);
-            __builtin_memcpy(b->over_slot, slots, sizeof slots);
-            __builtin_memcpy(b->over_val, vals, sizeof vals);
-            return;
-        }
+        /* b's entries go into a's overrides (raising the spine's entry
+         * in place, which a private clock may do, changes nothing either
+         * way); a's own entry may lag (its epoch is the truth), so b's
+         * word on it would only take room. */
+        for (uint32_t j = 0; j < b->n_over; j++)
+            if (b->over_slot[j] != a_slot) race_vc_raise(a, b->over_slot[j], b->over_val[j]);
+        race_vc_raise(a, b_slot, b_epoch);
+        /* Entry by entry, as race_vc_copy explains; the spine is shared
+         * already, so no reference count changes. */
+        race_vc_copy(b, a);
+        race_vc_raise(b, a_slot, a_epoch);
+        return;
     }
     race_vc_join(a, b);
     race_vc_raise(a, b_slot, b_epoch);
