@@ -246,10 +246,9 @@ void race_vc_publish(struct vclock *dst, struct vclock *src, uint32_t slot, uint
 void race_vc_exchange(struct vclock *a, uint32_t a_slot, uint64_t a_epoch, struct vclock *b,
                       uint32_t b_slot, uint64_t b_epoch) {
     if (a->spine == b->spine) {
-        /* b's entries go into a's overrides (raising the spine's entry
-         * in place, which a private clock may do, changes nothing either
-         * way); a's own entry may lag (its epoch is the truth), so b's
-         * word on it would only take room. */
+        /* b's entries are raised into a, except a's own: that entry may
+         * lag (a's epoch is the truth), so b's word on it would only take
+         * an override. */
         for (uint32_t j = 0; j < b->n_over; j++)
             if (b->over_slot[j] != a_slot) race_vc_raise(a, b->over_slot[j], b->over_val[j]);
         race_vc_raise(a, b_slot, b_epoch);
