@@ -152,8 +152,10 @@ static inline void race_end_segment(struct race_g *rg) {
     rg->segment_start = rg->epoch;
 }
 /* Rebuild the stack (leaf first) of slot's event at epoch; returns the
- * number of pcs, 0 when the history no longer holds it. */
-int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t *pcs, int max);
+ * number of pcs, 0 when the history no longer holds it. A nonzero leaf_pc
+ * is an access made at epoch after that event, recorded without one of
+ * its own (chansend.c): it replaces the event's pc as the leaf. */
+int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t leaf_pc, uintptr_t *pcs, int max);
 void race_history_start_goroutine(struct race_g *rg);
 void race_history_init(void);
 
@@ -178,6 +180,10 @@ void race_shadow_init(void);
 void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic, uintptr_t pc);
 void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc);
 void race_shadow_clear(uintptr_t addr, size_t size);
+/* Report rg's access against prev, a shadow word of an earlier one (whose
+ * stack race_history_restore rebuilds with prev_leaf_pc). */
+void race_report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
+                      uintptr_t pc, uint64_t prev, bool prev_write, uintptr_t prev_leaf_pc);
 
 /* ---- sync.c ---- */
 void race_sync_acquire(struct race_g *rg, uintptr_t addr);
@@ -200,6 +206,7 @@ struct race_access_desc {
     uint64_t goid;     /* 0: find it from the slot */
     const uintptr_t *pcs;  /* current access: the stack; previous: NULL */
     int npcs;
+    uintptr_t leaf_pc;     /* previous: see race_history_restore */
 };
 void race_report(struct race_access_desc *cur, struct race_access_desc *prev);
 /* One edge of a lock-order cycle: goroutine goid acquired `acquired`

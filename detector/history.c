@@ -152,7 +152,7 @@ bool race_history_goroutine(uint32_t slot, uint64_t epoch, uint64_t *goid) {
     return found;
 }
 
-int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t *pcs, int max) {
+int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t leaf_pc, uintptr_t *pcs, int max) {
     struct race_slot *rs = race_slot_get(slot);
     if (!rs || max <= 0) return 0;
     int n = 0;
@@ -169,7 +169,7 @@ int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t *pcs, int max)
         memcpy(stack, p->stack, (size_t)keep * sizeof(uintptr_t));
         int depth = keep;
         uint64_t last = epoch - p->start_epoch;
-        uintptr_t leaf = 0;
+        uintptr_t leaf = leaf_pc;
         for (uint64_t i = 0; i <= last; i++) {
             uint64_t ev = p->ev[i];
             uintptr_t pc = (uintptr_t)(ev >> 2);
@@ -184,7 +184,7 @@ int race_history_restore(uint32_t slot, uint64_t epoch, uintptr_t *pcs, int max)
                 depth = 0;
                 break;
             default:
-                if (i == last) leaf = pc;
+                if (i == last && !leaf_pc) leaf = pc;
             }
         }
         if (leaf) pcs[n++] = leaf;

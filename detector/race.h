@@ -74,7 +74,16 @@ void race_mutex_unlocked(const void *m);
  * go_read buffers), attributed to the calling goroutine at pc. */
 void race_read_range_pc(const void *p, size_t n, uintptr_t pc);
 void race_write_range_pc(const void *p, size_t n, uintptr_t pc);
-/* A close is a write on the channel itself, a send a read of it. */
+/* A close is a write on the channel itself, a send a read of it: the
+ * channel keeps its sends' reads (chansend.c). Both calls are made under
+ * the channel's lock; race_chan_closing also records the close's write. */
+#define RACE_CHAN_SENDERS 2
+struct race_chan_senders {
+    uint64_t who[RACE_CHAN_SENDERS]; /* a send's slot and epoch; 0: none */
+    uintptr_t pc[RACE_CHAN_SENDERS];
+};
+void race_chan_sent(struct race_chan_senders *s, const void *closed, uintptr_t pc);
+void race_chan_closing(struct race_chan_senders *s, const void *closed, uintptr_t pc);
 /* An atomic read-modify-write of n bytes at p (a mutex's state word):
  * races only with plain accesses, such as overwriting a locked mutex. */
 void race_atomic_update_pc(const void *p, size_t n, uintptr_t pc);

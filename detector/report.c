@@ -290,7 +290,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     struct race_g *rg = race_cur;
     if (rg) rg->ignore++;
     uintptr_t prev_pcs[RT_MAX_FRAMES];
-    int nprev = race_history_restore(prev->slot, prev->epoch, prev_pcs, RT_MAX_FRAMES);
+    int nprev = race_history_restore(prev->slot, prev->epoch, prev->leaf_pc, prev_pcs, RT_MAX_FRAMES);
     uintptr_t cur_pc = leaf_pc(cur->pcs, cur->npcs), prev_pc = leaf_pc(prev_pcs, nprev);
     if (pc_pair_reported(cur_pc, prev_pc)) {
         if (rg) rg->ignore--;

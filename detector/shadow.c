@@ -196,8 +196,8 @@ static inline bool mergeable(const struct race_g *rg, uint64_t s, bool atomic) {
     return sh_slot(s) == rg->slot && sh_atomic(s) == atomic && sh_epoch(s) >= rg->segment_start;
 }
 
-static void report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
-                        uintptr_t pc, uint64_t prev, bool prev_write) {
+void race_report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
+                      uintptr_t pc, uint64_t prev, bool prev_write, uintptr_t prev_leaf_pc) {
     uintptr_t pcs[RT_MAX_FRAMES];
     int n = race_current_stack(rg, pc, pcs, RT_MAX_FRAMES);
     struct race_access_desc cur = {
@@ -206,7 +206,7 @@ static void report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool wri
     };
     struct race_access_desc old = {
         .addr = addr, .size = size, .write = prev_write, .atomic = sh_atomic(prev),
-        .slot = sh_slot(prev), .epoch = sh_epoch(prev),
+        .slot = sh_slot(prev), .epoch = sh_epoch(prev), .leaf_pc = prev_leaf_pc,
     };
     race_report(&cur, &old);
 }
@@ -242,7 +242,7 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
         rset_release(r);
     }
     race_spin_unlock(l);
-    if (racing) report_pair(rg, addr, size, write, atomic, pc, racing, false);
+    if (racing) race_report_pair(rg, addr, size, write, atomic, pc, racing, false, 0);
 }
 
 /* The common read of a read-shared word: a goroutine already in the set
@@ -349,14 +349,14 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
         return;
     }
     if (conflicts(w, mask, atomic) && !happened_before(rg, w))
-        report_pair(rg, addr, size, write, atomic, pc, w, true);
+        race_report_pair(rg, addr, size, write, atomic, pc, w, true, 0);
     uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
     if (write) {
         if (is_rset(r)) {
             shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
         } else if (r) {
             if (conflicts(r, mask, atomic) && !happened_before(rg, r))
-                report_pair(rg, addr, size, write, atomic, pc, r, false);
+                race_report_pair(rg, addr, size, write, atomic, pc, r, false, 0);
             atomic_store_explicit(&c->r, with_mask(r, sh_mask(r) & ~mask), memory_order_relaxed);
         }
         /* w is ours from this segment, or covers no byte beyond mask. */

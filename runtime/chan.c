@@ -133,15 +133,20 @@ chan_send(go_chan *c, const void *elem, bool block, uintptr_t pc) {
             return false;
         rt_chan_block_forever(WAIT_CHAN_SEND_NIL);
     }
-    rt_chan_race_sent(c, elem, pc);
-    if (!block && !chan_closed(c) && chan_full(c))
+    if (elem != NULL)
+        RACE(race_read_range_pc(elem, c->elem_size, pc));
+    if (!block && !chan_closed(c) && chan_full(c)) {
+        RACE(race_read_range_pc(&c->closed, 1, pc));
         return false;
+    }
 
     rt_lock_acquire(&c->lock);
     if (c->closed) {
         rt_lock_release(&c->lock);
+        RACE(race_read_range_pc(&c->closed, 1, pc));
         rt_panic("send on closed channel");
     }
+    rt_chan_race_sent_locked(c, pc);
     rt_waiter *receiver = rt_waitq_dequeue(&c->recvq);
     if (receiver != NULL) {
         struct rt_g *gp = rt_chan_send_to(c, receiver, elem);
@@ -257,7 +262,7 @@ void go_chan_close(go_chan *c) {
         rt_lock_release(&c->lock);
         rt_panic("close of closed channel");
     }
-    RACE(race_write_range_pc(&c->closed, 1, CALLER_PC));
+    RACE(race_chan_closing(&c->race_senders, &c->closed, CALLER_PC));
     RACE(race_release(c));
     __atomic_store_n(&c->closed, 1, __ATOMIC_RELEASE);
 

@@ -74,6 +74,8 @@ struct go_chan {
      * slot's tickets). */
     void *race_slots;
     uint32_t race_send_rounds, race_recv_rounds;
+    /* Sends' reads of closed, as the close will check them. */
+    struct race_chan_senders race_senders;
 #endif
 };
 
@@ -142,9 +144,16 @@ static inline void rt_chan_race_handoff(go_chan *c, rt_waiter *w, size_t i, bool
  * a close racing with a send is reported). A completed receive writes its
  * destination, and one that returns because of close acquires what the
  * close released. */
+/* A send's reads: its element, and the closed flag (shadow memory; see
+ * rt_chan_race_sent_locked for the cheaper record a locked send makes). */
 static inline void rt_chan_race_sent(go_chan *c, const void *elem, uintptr_t pc) {
     RACE(race_read_range_pc(&c->closed, 1, pc));
     if (elem != NULL) RACE(race_read_range_pc(elem, c->elem_size, pc));
+}
+
+/* The closed-flag read of a send that holds c's lock and found it open. */
+static inline void rt_chan_race_sent_locked(go_chan *c, uintptr_t pc) {
+    RACE(race_chan_sent(&c->race_senders, &c->closed, pc));
 }
 
 static inline void rt_chan_race_received(go_chan *c, void *elem, bool closed, uintptr_t pc) {

@@ -314,16 +314,24 @@ static void test_history_restore(void) {
     rg->epoch++;
     race_history_add(rg, 0, EV_EXIT);
     uintptr_t pcs[8];
-    int n = race_history_restore(rg->slot, inside, pcs, 8);
+    int n = race_history_restore(rg->slot, inside, 0, pcs, 8);
     CU_ASSERT_TRUE_FATAL(n >= 2);
     CU_ASSERT_EQUAL(pcs[0], 0x2222);
     CU_ASSERT_EQUAL(pcs[1], 0x1111);
+    /* A later access recorded at that epoch (a channel's send record)
+     * keeps the frames and takes the leaf; at the return, the frame the
+     * call pushed is gone. */
+    CU_ASSERT_EQUAL(race_history_restore(rg->slot, inside, 0x6666, pcs, 8), n);
+    CU_ASSERT_EQUAL(pcs[0], 0x6666);
+    CU_ASSERT_EQUAL(pcs[1], 0x1111);
+    CU_ASSERT_EQUAL(race_history_restore(rg->slot, inside + 1, 0x7777, pcs, 8), n - 1);
+    CU_ASSERT_EQUAL(pcs[0], 0x7777);
     for (int i = 0; i < 10000; i++) {
         rg->epoch++;
         race_history_add(rg, 0x3000 + (uintptr_t)i, EV_ACCESS);
     }
     uint64_t recent = rg->epoch;
-    n = race_history_restore(rg->slot, recent, pcs, 8);
+    n = race_history_restore(rg->slot, recent, 0, pcs, 8);
     CU_ASSERT_TRUE(n >= 1 && pcs[0] == 0x3000 + 9999);
     CU_ASSERT_EQUAL(rg->depth, depth0);
 }
@@ -338,7 +346,7 @@ static void test_history_too_old(void) {
         race_history_add(rg, 0x5555, EV_ACCESS);
     }
     uintptr_t pcs[8];
-    CU_ASSERT_EQUAL(race_history_restore(rg->slot, old, pcs, 8), 0);
+    CU_ASSERT_EQUAL(race_history_restore(rg->slot, old, 0, pcs, 8), 0);
 }
 
 /* ---- options ---- */
@@ -421,10 +429,10 @@ static void test_slot_reuse_only_when_known(void) {
     fake_event(&d, 0x40, EV_ENTRY);
     uint64_t d_access = fake_event(&d, 0x50, EV_ACCESS);
     uintptr_t pcs[8];
-    CU_ASSERT_EQUAL_FATAL(race_history_restore(slot, d_access, pcs, 8), 2);
+    CU_ASSERT_EQUAL_FATAL(race_history_restore(slot, d_access, 0, pcs, 8), 2);
     CU_ASSERT_EQUAL(pcs[0], 0x50);
     CU_ASSERT_EQUAL(pcs[1], 0x40);
-    CU_ASSERT_EQUAL_FATAL(race_history_restore(slot, access, pcs, 8), 1);
+    CU_ASSERT_EQUAL_FATAL(race_history_restore(slot, access, 0, pcs, 8), 1);
     CU_ASSERT_EQUAL(pcs[0], 0x10);
     /* Three occupants on, a's access still names a. */
     struct race_occupant occ;
