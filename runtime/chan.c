@@ -31,6 +31,7 @@
  * edges belong exactly there. */
 #include "chan.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 static bool commit_nothing(struct rt_g *gp, void *arg) { return true; }
@@ -99,6 +100,9 @@ static inline bool chan_closed(go_chan *c) {
 }
 
 #ifdef GOROUTINE_RACE_RUNTIME
+_Static_assert(offsetof(go_chan, race_senders) == 2 * RT_CACHE_LINE,
+               "a channel's send records start a cache line");
+
 /* Out of line, so that the transfers it is called from stay small enough
  * to inline where the unbuffered hand-off needs none of it. */
 void rt_chan_race_slot(go_chan *c, struct rt_g *gp, size_t i, bool send) {

@@ -74,7 +74,10 @@ struct go_chan {
      * slot's tickets). */
     void *race_slots;
     uint32_t race_send_rounds, race_recv_rounds;
-    /* Sends' reads of closed, as the close will check them. */
+    /* Sends' reads of closed, as the close will check them. Every send
+     * writes them, so in a buffered channel (whose header is cache-line
+     * aligned) they start a line of their own, which no receive reads. */
+    char race_senders_line[16];
     struct race_chan_senders race_senders;
 #endif
 };
