@@ -14,10 +14,9 @@
  *    after that one too); when both records belong to sends it is not
  *    ordered after, it records in shadow memory as before;
  *  - a record is the sender's slot and current epoch, with no event of
- *    its own: that epoch's event is the sender's last, so no release has
- *    published the epoch yet (each release starts a new one), and the
- *    stack at it differs from the send's only in the leaf, which the
- *    record keeps;
+ *    its own unless a release has published that epoch since the
+ *    sender's last event; the stack at that event differs from the
+ *    send's only in the leaf, which the record keeps;
  *  - the close checks both records against its clock, then the shadow
  *    memory of the flag (the sends that went there, and select's send
  *    cases, which read before taking any lock).
@@ -32,6 +31,11 @@ static bool ordered_before(const struct race_g *rg, uint64_t s) {
 void race_chan_sent(struct race_chan_senders *s, const void *closed, uintptr_t pc) {
     struct race_g *rg = race_cur;
     if (!rg || rg->ignore) return;
+    if (rg->epoch < rg->segment_start) {
+        /* No event since a release published this epoch. */
+        rg->epoch++;
+        race_history_add(rg, pc, EV_ACCESS);
+    }
     uint64_t me = sh_make(1, false, rg->slot, rg->epoch);
     int k = -1;
     for (int i = 0; i < RACE_CHAN_SENDERS && k < 0; i++)

@@ -142,15 +142,13 @@ static inline void race_history_add(struct race_g *rg, uintptr_t pc, unsigned ki
     *rg->hpos++ = (uint64_t)pc << 2 | kind;
 }
 /* rg's current epoch was just published (a release, a spawn): later
- * accesses must not be covered by it, so they get a new epoch, which also
- * starts a new segment. Within a segment nobody can know of one access
- * without knowing of all: shadow.c keeps the segment's first record of a
- * word instead of rewriting it on every access. */
-static inline void race_end_segment(struct race_g *rg) {
-    rg->epoch++;
-    race_history_add(rg, 0, EV_ACCESS);
-    rg->segment_start = rg->epoch;
-}
+ * accesses must not be covered by it. Each recorded access takes a new
+ * epoch anyway, so it is enough that the next one starts a new segment.
+ * Within a segment nobody can know of one access without knowing of all:
+ * shadow.c keeps the segment's first record of a word instead of
+ * rewriting it on every access. Until rg's next event, its epoch is one
+ * that others may know (see chansend.c). */
+static inline void race_end_segment(struct race_g *rg) { rg->segment_start = rg->epoch + 1; }
 /* Rebuild the stack (leaf first) of slot's event at epoch; returns the
  * number of pcs, 0 when the history no longer holds it. A nonzero leaf_pc
  * is an access made at epoch after that event, recorded without one of

@@ -14,8 +14,7 @@
  * to a limit, so a slot's memory follows the events it records. Each
  * slot keeps at most (history_size + 1) * 64 KiB of parts, dropping its
  * oldest: a race against an access older than that is still reported,
- * with the previous stack marked unavailable. An access event without a pc
- * is the mark race_end_segment leaves: no memory was touched. A start event
+ * with the previous stack marked unavailable. A start event
  * carries the goroutine's id, which names the goroutine of an event after
  * its slot has forgotten it as an occupant. */
 #include "detector.h"
@@ -98,7 +97,7 @@ void race_history_start_goroutine(struct race_g *rg) {
 }
 
 /* The latest epoch, from rg's own down to a few events back, that may be
- * an access: calls, returns and marks are skipped, and an access could
+ * an access: calls and returns are skipped, and an access could
  * hide beyond the events looked at. */
 static uint64_t last_access(const struct race_g *rg, const struct race_slot *rs) {
     uint64_t e = rg->epoch;
@@ -109,7 +108,7 @@ static uint64_t last_access(const struct race_g *rg, const struct race_slot *rs)
         const uint64_t *ev = rg->hpos - 1;
         for (; ev >= rs->hpos && rg->epoch - e < LEAVE_SCAN; ev--, e--) {
             if ((*ev & 3) == EV_START) return rs->access_bound;
-            if ((*ev & 3) == EV_ACCESS && *ev >> 2) break;
+            if ((*ev & 3) == EV_ACCESS) break;
         }
         return e;
     }
@@ -119,7 +118,7 @@ static uint64_t last_access(const struct race_g *rg, const struct race_slot *rs)
         if (!p || e - p->start_epoch >= p->nevents) break;
         uint64_t ev = p->ev[e - p->start_epoch];
         if ((ev & 3) == EV_START) return rs->access_bound;
-        if ((ev & 3) == EV_ACCESS && ev >> 2) break;
+        if ((ev & 3) == EV_ACCESS) break;
     }
     return e;
 }
