@@ -94,7 +94,10 @@ static inline void learn(struct race_g *rg, const struct hold *h, bool reads, in
     struct vclock *vc = h->vc;
     bool look_again = !h->locked && race_sync_may_exist(h->addr);
     if (look_again) vc = race_sync_hold(h->addr, false);
-    if (vc) race_vc_join(is_acquire(mo) ? &rg->vc : race_own_clock(&rg->loaded_vc), vc);
+    if (vc) {
+        if (is_acquire(mo)) race_learn(rg, vc);
+        else race_vc_join(race_own_clock(&rg->loaded_vc), vc);
+    }
     if (look_again) race_sync_drop(h->addr);
 }
 
@@ -186,7 +189,7 @@ void __gorace_atomic_thread_fence(int mo) {
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!rg || rg->ignore) return;
     if (is_acquire(mo)) {
-        if (rg->loaded_vc) race_vc_join(&rg->vc, rg->loaded_vc);
+        if (rg->loaded_vc) race_learn(rg, rg->loaded_vc);
         race_clear_own_clock(rg->loaded_vc);
     }
     if (is_release(mo)) {

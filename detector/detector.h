@@ -82,6 +82,10 @@ struct race_g {
     uint64_t range_segment;
     bool range_write;
     struct vclock vc;
+    /* The goroutine whose clock covers vc but for this one's own entry,
+     * since their last hand-off (handoff.c); 0: none. Whatever joins
+     * another clock into vc clears it (race_learn). */
+    uint64_t vc_within;
     int ignore;                /* go_race_disable nesting */
     uint64_t goid;
     uintptr_t *stack;          /* shadow call stack (caller pcs) */
@@ -106,6 +110,13 @@ struct race_g {
 /* The goroutine running on this thread, NULL outside goroutines; kept up
  * to date by the scheduler's switch hook. */
 extern __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
+
+/* rg's clock learns src (an acquire): it may no longer be within the
+ * clock of the goroutine it last handed off with. */
+static inline void race_learn(struct race_g *rg, const struct vclock *src) {
+    rg->vc_within = 0;
+    race_vc_join(&rg->vc, src);
+}
 
 /* A goroutine's stack is reused by later goroutines, so race_go_end clears
  * the shadow of the part it used, which lies above the deepest point the

@@ -22,14 +22,35 @@
  * The current goroutine's next change of its own clock then copies that
  * spine's pointers and the chunks it writes (clock.h): a main waking
  * 100,000 goroutines copies some 800 pointers and a chunk or two where a
- * flat array would copy 100,000 entries. */
+ * flat array would copy 100,000 entries.
+ *
+ * After a hand-off each side's clock is within the other's, but for its
+ * own entry (race_g.vc_within names the other). A goroutine's clock only
+ * grows while it lives, so that stays true until the goroutine itself
+ * learns something from elsewhere, which clears its vc_within. A side
+ * whose clock is within the other's has nothing to teach it but its own
+ * epoch: two goroutines that keep handing off to each other then only
+ * raise one entry each, and a select serving several producers (each
+ * within its clock since their last meeting) raises one entry and gives
+ * the producer a copy. */
 #include "detector.h"
 #include "../runtime/proc.h"
 
 void race_handoff_g(struct rt_g *gp) {
     struct race_g *cur = race_cur, *parked = gp ? gp->race : NULL;
     if (!cur || !parked) return;
-    race_vc_exchange(&cur->vc, cur->slot, cur->epoch, &parked->vc, parked->slot, parked->epoch);
+    bool parked_within = parked->vc_within && parked->vc_within == cur->goid;
+    bool cur_within = cur->vc_within && cur->vc_within == parked->goid;
+    if (parked_within) race_vc_raise(&cur->vc, parked->slot, parked->epoch);
+    if (cur_within) race_vc_raise(&parked->vc, cur->slot, cur->epoch);
+    if (parked_within && !cur_within)
+        race_vc_publish(&parked->vc, &cur->vc, cur->slot, cur->epoch);
+    else if (cur_within && !parked_within)
+        race_vc_publish(&cur->vc, &parked->vc, parked->slot, parked->epoch);
+    else if (!cur_within)
+        race_vc_exchange(&cur->vc, cur->slot, cur->epoch, &parked->vc, parked->slot, parked->epoch);
+    cur->vc_within = parked->goid;
+    parked->vc_within = cur->goid;
     /* Both epochs are now known to the other side: later accesses of
      * either are not covered by the hand-off. */
     race_end_segment(cur);

@@ -175,6 +175,7 @@ void race_go_start(struct rt_g *parent, struct rt_g *child) {
     race_clear_own_clock(rg->fence_vc);
     rg->slot = race_slot_alloc(p, &rg->epoch);
     race_vc_clear(&rg->vc);
+    rg->vc_within = 0;
     uintptr_t pcs[16];
     int n = 0;
     if (p) {

@@ -62,7 +62,7 @@ void race_sync_drop(uintptr_t addr) { race_spin_unlock(&bucket_of(addr)->lock); 
 
 void race_sync_acquire(struct race_g *rg, uintptr_t addr) {
     struct vclock *vc = race_sync_hold(addr, false);
-    if (vc) race_vc_join(&rg->vc, vc);
+    if (vc) race_learn(rg, vc);
     race_sync_drop(addr);
 }
 
@@ -84,7 +84,7 @@ bool race_sync_may_exist(uintptr_t addr) {
 /* Acquire then release on the clock obj: rg then knows everything obj
  * did, so obj becomes (a shared copy of) rg's clock. */
 static void pass_through(struct race_g *rg, struct vclock *obj) {
-    race_vc_join(&rg->vc, obj);
+    race_learn(rg, obj);
     race_vc_publish(obj, &rg->vc, rg->slot, rg->epoch);
 }
 
