@@ -198,6 +198,7 @@ void race_report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool write
 void race_sync_acquire(struct race_g *rg, uintptr_t addr);
 void race_sync_release(struct race_g *rg, uintptr_t addr);
 void race_sync_release_acquire(struct race_g *rg, uintptr_t addr);
+void race_sync_copy(uintptr_t dst, uintptr_t src);
 /* addr's clock (NULL: it has none and create is false), with addr's
  * bucket locked until race_sync_drop(addr). */
 struct vclock *race_sync_hold(uintptr_t addr, bool create);

@@ -141,6 +141,10 @@ void race_release_acquire(const void *addr) {
     if (rg) race_sync_release_acquire(rg, (uintptr_t)addr);
 }
 
+void race_sync_snapshot(const void *dst, const void *src) {
+    race_sync_copy((uintptr_t)dst, (uintptr_t)src);
+}
+
 void race_acquire_g(struct rt_g *gp, const void *addr) {
     if (gp && gp->race) race_sync_acquire(gp->race, (uintptr_t)addr);
 }

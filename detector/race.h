@@ -42,6 +42,9 @@ void race_go_end(struct rt_g *gp);                             /* at exit */
 void race_acquire(const void *addr);
 void race_release(const void *addr);        /* merge into the object */
 void race_release_acquire(const void *addr);/* buffered-channel slot */
+/* dst's clock becomes a copy of src's (a timer's clock at one firing, for
+ * the tick it sends), with no goroutine involved. */
+void race_sync_snapshot(const void *dst, const void *src);
 /* The same for a goroutine other than the current one (a receiver woken
  * by a sender that copied into it, for instance). */
 void race_acquire_g(struct rt_g *gp, const void *addr);

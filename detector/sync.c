@@ -74,6 +74,18 @@ void race_sync_release(struct race_g *rg, uintptr_t addr) {
     race_end_segment(rg);
 }
 
+/* Through a local copy: holding both buckets at once could deadlock
+ * against another copy taking them in the other order. */
+void race_sync_copy(uintptr_t dst, uintptr_t src) {
+    struct vclock snapshot = {0};
+    struct vclock *from = race_sync_hold(src, false);
+    if (from) race_vc_copy(&snapshot, from);
+    race_sync_drop(src);
+    race_vc_copy(race_sync_hold(dst, true), &snapshot);
+    race_sync_drop(dst);
+    race_vc_clear(&snapshot);
+}
+
 /* A glance without the lock, for an operation that has nothing to do
  * without an object: an object created before an atomic store whose
  * value the caller has loaded is seen (release and acquire order). */

@@ -153,6 +153,7 @@ chan_send(go_chan *c, const void *elem, bool block, uintptr_t pc) {
     rt_chan_race_sent_locked(c, pc);
     rt_waiter *receiver = rt_waitq_dequeue(&c->recvq);
     if (receiver != NULL) {
+        rt_chan_race_tick(c);
         struct rt_g *gp = rt_chan_send_to(c, receiver, elem);
         rt_lock_release(&c->lock);
         RT_CHAN_RACE_FLUSH();
@@ -160,6 +161,7 @@ chan_send(go_chan *c, const void *elem, bool block, uintptr_t pc) {
         return true;
     }
     if (c->count < c->cap) {
+        rt_chan_race_tick(c);
         rt_chan_buf_put(c, elem);
         rt_lock_release(&c->lock);
         RT_CHAN_RACE_FLUSH();

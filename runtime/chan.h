@@ -65,9 +65,11 @@ struct go_chan {
     rt_waitq recvq, sendq;
     unsigned char *buf;
 #ifdef GOROUTINE_RACE_RUNTIME
-    /* Set on a timer's channel: arming the timer released on the timer,
-     * and a receive acquires that, as Go orders a timer's start or reset
-     * before its ticks. */
+    /* Set on a timer's channel: making or resetting the timer releases
+     * on the timer, each tick sent takes a snapshot of that clock (kept
+     * at &race_timer), and a receive acquires the snapshot: Go orders a
+     * timer's start or reset before the ticks it sends, not before a tick
+     * sent earlier and still buffered. */
     const void *race_timer;
     /* Buffered: the clocks of the buffer's slots (race.h), and how many
      * times the sends and the receives have gone round the buffer (a
@@ -159,10 +161,18 @@ static inline void rt_chan_race_sent_locked(go_chan *c, uintptr_t pc) {
     RACE(race_chan_sent(&c->race_senders, &c->closed, pc));
 }
 
+/* A send that holds c's lock and will complete: on a timer's channel, the
+ * tick it carries takes the timer's clock as it is now. */
+static inline void rt_chan_race_tick(go_chan *c) {
+#ifdef GOROUTINE_RACE_RUNTIME
+    if (c->race_timer) race_sync_snapshot(&c->race_timer, c->race_timer);
+#endif
+}
+
 static inline void rt_chan_race_received(go_chan *c, void *elem, bool closed, uintptr_t pc) {
     if (closed) RACE(race_acquire(c));
 #ifdef GOROUTINE_RACE_RUNTIME
-    if (c->race_timer) race_acquire(c->race_timer);
+    if (c->race_timer) race_acquire(&c->race_timer);
 #endif
     if (elem != NULL) RACE(race_write_range_pc(elem, c->elem_size, pc));
 }

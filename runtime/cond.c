@@ -16,9 +16,12 @@
  * order and queueing order can differ), so Signal searches by ticket.
  * Waiter records live on the parked goroutines' stacks.
  *
- * Happens-before for the race detector: signal -> wake goes from the start
- * of Signal and Broadcast to where the parked wait resumes, before m is
- * locked again. */
+ * Happens-before for the race detector: signal -> wake goes from a Signal
+ * or Broadcast that notifies some ticket to where the wait resumes, before
+ * m is locked again. The release comes before the ticket moves on, so a
+ * waiter that finds its ticket passed without sleeping acquires it too; a
+ * notification that finds no ticket outstanding orders nothing (Go's Cond
+ * orders nothing by itself at all, only through its lock). */
 #include "sema.h"
 #include "../detector/race.h"
 
@@ -66,7 +69,6 @@ static bool cond_all_notified(go_cond *c) {
 }
 
 void go_cond_signal(go_cond *c) {
-    RACE(race_release(c));
     if (cond_all_notified(c))
         return;
     rt_lock *lock = rt_lock_of(&c->lock_);
@@ -76,6 +78,7 @@ void go_cond_signal(go_cond *c) {
         rt_lock_release(lock);
         return;
     }
+    RACE(race_release(c));
     __atomic_store_n(&c->notify_ticket_, ticket + 1, __ATOMIC_SEQ_CST);
     /* The ticket's holder may not have queued yet; then it will see
      * notify_ticket_ past its ticket and not sleep at all. */
@@ -97,7 +100,6 @@ void go_cond_signal(go_cond *c) {
 }
 
 void go_cond_broadcast(go_cond *c) {
-    RACE(race_release(c));
     if (cond_all_notified(c))
         return;
     rt_lock *lock = rt_lock_of(&c->lock_);
@@ -105,9 +107,10 @@ void go_cond_broadcast(go_cond *c) {
     struct cond_waiter *w = c->head_;
     c->head_ = NULL;
     c->tail_ = NULL;
-    __atomic_store_n(&c->notify_ticket_,
-                     __atomic_load_n(&c->wait_ticket_, __ATOMIC_SEQ_CST),
-                     __ATOMIC_SEQ_CST);
+    uint32_t taken = __atomic_load_n(&c->wait_ticket_, __ATOMIC_SEQ_CST);
+    if (taken != c->notify_ticket_)
+        RACE(race_release(c));
+    __atomic_store_n(&c->notify_ticket_, taken, __ATOMIC_SEQ_CST);
     rt_lock_release(lock);
     while (w != NULL) {
         /* The record dies once its goroutine runs: read next first. */
