@@ -37,7 +37,8 @@
  *
  * Ranges follow what the function accesses: a string up to and including
  * its terminator, a comparison up to the first difference, a search up to
- * the match, an I/O buffer as far as the call filled it. The printf family
+ * the match, an I/O buffer as far as the call filled it, a number as far
+ * as it was parsed (with the character that stopped the parse). The printf family
  * writes its output buffer (sprintf, snprintf, vsprintf, vsnprintf) and
  * reads its %s arguments (those and printf, fprintf, vprintf, vfprintf),
  * found by a small format parser: positional arguments or an unknown
@@ -63,7 +64,9 @@
     X(strcmp) X(strncmp) X(memcmp) X(bcmp) X(memchr) X(strchr) X(strrchr) X(strstr)  \
     X(strdup) X(strndup) X(memcpy) X(memmove) X(memset) X(bzero) X(vsnprintf)        \
     X(vsprintf) X(vprintf) X(vfprintf) X(qsort) X(read) X(write) X(pread) X(pwrite)   \
-    X(recv) X(send) X(fread) X(fwrite) X(fgets) X(fputs) X(puts) X(getdelim)
+    X(recv) X(send) X(fread) X(fwrite) X(fgets) X(fputs) X(puts) X(getdelim)          \
+    X(strtol) X(strtoul) X(strtoll) X(strtoull) X(strtod) X(strtof) X(strtold)        \
+    X(strtok_r)
 
 enum libc_fn {
 #define ENUMERATE(name) FN_##name,
@@ -330,9 +333,93 @@ INTERCEPTOR void bzero(void *dst, size_t n) {
     REAL(bzero)(dst, n);
 }
 
+/* The comparator's frames go on top of qsort's caller, as if qsort were
+ * instrumented: without that frame its stacks would skip the caller. */
 INTERCEPTOR void qsort(void *base, size_t n, size_t size, int (*compare)(const void *, const void *)) {
-    if (n > 1 && CHECKED()) check_write(base, n * size, CALLER);
+    bool checked = CHECKED() != NULL;
+    if (n > 1 && checked) check_write(base, n * size, CALLER);
+    if (checked) __gorace_func_entry((void *)CALLER);
     REAL(qsort)(base, n, size, compare);
+    if (checked) __gorace_func_exit();
+}
+
+/* ---- number parsing and tokens ---- */
+
+/* A parse reads the text it converted and the character that stopped it
+ * (a terminator, or whatever followed the number). */
+static void check_parsed(const char *s, const char *end, uintptr_t pc) {
+    check_read(s, (size_t)(end > s ? end - s : 0) + 1, pc);
+}
+
+/* params must name the text s and the end pointer endp; args pass &end. */
+#define PARSE_INTERCEPTOR(type, name, params, args)                                 \
+    INTERCEPTOR type name params {                                                  \
+        char *end;                                                                  \
+        type v = REAL(name) args;                                                   \
+        if (CHECKED()) {                                                            \
+            check_parsed(s, end, CALLER);                                           \
+            if (endp) check_write(endp, sizeof *endp, CALLER);                      \
+        }                                                                           \
+        if (endp) *endp = end;                                                      \
+        return v;                                                                   \
+    }
+PARSE_INTERCEPTOR(long, strtol, (const char *s, char **endp, int base), (s, &end, base))
+PARSE_INTERCEPTOR(unsigned long, strtoul, (const char *s, char **endp, int base), (s, &end, base))
+PARSE_INTERCEPTOR(long long, strtoll, (const char *s, char **endp, int base), (s, &end, base))
+PARSE_INTERCEPTOR(unsigned long long, strtoull, (const char *s, char **endp, int base),
+                  (s, &end, base))
+PARSE_INTERCEPTOR(double, strtod, (const char *s, char **endp), (s, &end))
+PARSE_INTERCEPTOR(float, strtof, (const char *s, char **endp), (s, &end))
+PARSE_INTERCEPTOR(long double, strtold, (const char *s, char **endp), (s, &end))
+
+/* glibc's atoi and friends are strtol and strtod without an end pointer. */
+INTERCEPTOR int atoi(const char *s) {
+    char *end;
+    long v = REAL(strtol)(s, &end, 10);
+    if (CHECKED()) check_parsed(s, end, CALLER);
+    return (int)v;
+}
+
+INTERCEPTOR long atol(const char *s) {
+    char *end;
+    long v = REAL(strtol)(s, &end, 10);
+    if (CHECKED()) check_parsed(s, end, CALLER);
+    return v;
+}
+
+INTERCEPTOR long long atoll(const char *s) {
+    char *end;
+    long long v = REAL(strtoll)(s, &end, 10);
+    if (CHECKED()) check_parsed(s, end, CALLER);
+    return v;
+}
+
+INTERCEPTOR double atof(const char *s) {
+    char *end;
+    double v = REAL(strtod)(s, &end);
+    if (CHECKED()) check_parsed(s, end, CALLER);
+    return v;
+}
+
+/* strtok_r reads the delimiters, reads the string from where it starts
+ * (str, or *save) to where it leaves *save, and ends a token by writing
+ * a terminator over the delimiter just before that point. */
+INTERCEPTOR char *strtok_r(char *str, const char *delim, char **save) {
+    if (!CHECKED()) return REAL(strtok_r)(str, delim, save);
+    uintptr_t pc = CALLER;
+    check_read(delim, REAL(strlen)(delim) + 1, pc);
+    check_write(save, sizeof *save, pc);
+    char *from = str ? str : *save;
+    char *token = REAL(strtok_r)(str, delim, save);
+    if (!from) return token;
+    char *stop = *save;
+    if (token && stop == token + REAL(strlen)(token) + 1) {
+        check_read(from, (size_t)(stop - 1 - from), pc);
+        check_write(stop - 1, 1, pc);
+    } else {
+        check_read(from, (size_t)(stop - from) + 1, pc);
+    }
+    return token;
 }
 
 /* ---- printf family ---- */
