@@ -88,7 +88,10 @@ struct race_g {
     uint64_t vc_within;
     int ignore;                /* go_race_disable nesting */
     uint64_t goid;
-    uintptr_t *stack;          /* shadow call stack (caller pcs) */
+    /* The shadow call stack: stack[i] is frame i's caller pc, and
+     * stack[stack_cap + i] the stack address its entry was seen at
+     * (interface.c: how frames a longjmp skipped are found). */
+    uintptr_t *stack;
     int depth, stack_cap;
     uint64_t *hpos, *hend;     /* current history part */
     struct rt_g *g;
@@ -129,6 +132,20 @@ static inline void note_stack_depth(struct race_g *rg) {
     uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
     if (sp < rg->stack_low) rg->stack_low = sp;
 }
+
+/* A longjmp (or a C++ exception through uninstrumented frames) leaves
+ * without the exits of the frames it skips. Their entries were seen
+ * deeper in the stack than anything that runs after: the next entry seen
+ * at or above one of them, or the next exit or recorded access above one
+ * (sp: the address its hook was called at), ends them first
+ * (interface.c), each with an exit event, so the history's replay stays
+ * matched too. */
+static inline bool race_frames_skipped(const struct race_g *rg, uintptr_t sp, bool entering) {
+    if (rg->depth == 0) return false;
+    uintptr_t top = rg->stack[rg->stack_cap + rg->depth - 1];
+    return entering ? top <= sp : top < sp;
+}
+void race_end_skipped_frames(struct race_g *rg, uintptr_t sp, bool entering);
 
 /* ---- options.c ---- */
 struct race_options {

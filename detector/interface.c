@@ -23,16 +23,28 @@ int race_current_stack(struct race_g *rg, uintptr_t pc, uintptr_t *pcs, int max)
     return n;
 }
 
-static void push_frame(struct race_g *rg, uintptr_t pc) {
+static void push_frame(struct race_g *rg, uintptr_t pc, uintptr_t sp) {
     if (RT_UNLIKELY(rg->depth == rg->stack_cap)) {
         int cap = rg->stack_cap ? 2 * rg->stack_cap : 16;
-        uintptr_t *grown = race_internal_alloc((size_t)cap * sizeof *grown);
-        if (rg->stack) memcpy(grown, rg->stack, (size_t)rg->depth * sizeof *grown);
+        uintptr_t *grown = race_internal_alloc(2 * (size_t)cap * sizeof *grown);
+        if (rg->stack) {
+            memcpy(grown, rg->stack, (size_t)rg->depth * sizeof *grown);
+            memcpy(grown + cap, rg->stack + rg->stack_cap, (size_t)rg->depth * sizeof *grown);
+        }
         race_internal_free(rg->stack);
         rg->stack = grown;
         rg->stack_cap = cap;
     }
+    rg->stack[rg->stack_cap + rg->depth] = sp;
     rg->stack[rg->depth++] = pc;
+}
+
+void race_end_skipped_frames(struct race_g *rg, uintptr_t sp, bool entering) {
+    while (race_frames_skipped(rg, sp, entering)) {
+        rg->epoch++;
+        race_history_add(rg, 0, EV_EXIT);
+        rg->depth--;
+    }
 }
 
 /* ---- instrumentation ABI ---- */
@@ -53,14 +65,18 @@ void __gorace_func_entry(void *caller_pc) {
     struct race_g *rg = race_cur;
     if (!rg) return;
     note_stack_depth(rg);
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (RT_UNLIKELY(race_frames_skipped(rg, sp, true))) race_end_skipped_frames(rg, sp, true);
     rg->epoch++;
     race_history_add(rg, (uintptr_t)caller_pc, EV_ENTRY);
-    push_frame(rg, (uintptr_t)caller_pc);
+    push_frame(rg, (uintptr_t)caller_pc, sp);
 }
 
 void __gorace_func_exit(void) {
     struct race_g *rg = race_cur;
     if (!rg) return;
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (RT_UNLIKELY(race_frames_skipped(rg, sp, false))) race_end_skipped_frames(rg, sp, false);
     rg->epoch++;
     race_history_add(rg, 0, EV_EXIT);
     if (rg->depth > 0) rg->depth--;
@@ -221,7 +237,7 @@ void race_goroutine_begins(struct rt_g *gp, uintptr_t trampoline_pc) {
     if (!rg) return;
     rg->epoch++;
     race_history_add(rg, trampoline_pc, EV_ENTRY);
-    push_frame(rg, trampoline_pc);
+    push_frame(rg, trampoline_pc, UINTPTR_MAX);
 }
 
 static void at_exit(void) {

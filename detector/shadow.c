@@ -531,9 +531,12 @@ static bool split_recorded(const struct race_g *rg, uint64_t w, uint8_t mask, bo
 }
 
 /* Each access that records something is one event: it advances the epoch
- * and enters the history, whatever its size. */
+ * and enters the history, whatever its size. caller_sp: where the
+ * instrumented caller's hook runs, 0 when unknown (detector.h:
+ * race_frames_skipped). */
 static inline __attribute__((always_inline)) void
-access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic, uintptr_t pc) {
+access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic, uintptr_t pc,
+          uintptr_t caller_sp) {
     if (!shadow_ok) return;
     unsigned off = addr & 7;
     if (RT_LIKELY(off + size <= 8)) {
@@ -547,6 +550,8 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
         if (RT_UNLIKELY(is_split(w)) ? split_recorded(rg, w, mask, write, atomic)
                                      : says_recorded(w, r, kind, rg->segment_start, write))
             return;
+        if (RT_UNLIKELY(race_frames_skipped(rg, caller_sp, false)))
+            race_end_skipped_frames(rg, caller_sp, false);
         rg->epoch++;
         race_history_add(rg, pc, EV_ACCESS);
         uint64_t me = kind | sh_epoch(rg->epoch);
@@ -566,7 +571,7 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
 
 void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
                  uintptr_t pc) {
-    access_at(rg, addr, size, write, atomic, pc);
+    access_at(rg, addr, size, write, atomic, pc, 0);
 }
 
 /* The instrumentation's plain accesses (race_abi.h) are defined here, not
@@ -577,12 +582,14 @@ void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, boo
     void __gorace_read##N(void *a) {                                                       \
         struct race_g *rg = race_cur;                                                      \
         if (RT_LIKELY(rg && !rg->ignore))                                                  \
-            access_at(rg, (uintptr_t)a, N, false, false, (uintptr_t)__builtin_return_address(0)); \
+            access_at(rg, (uintptr_t)a, N, false, false, (uintptr_t)__builtin_return_address(0), \
+                      (uintptr_t)__builtin_frame_address(0));                                \
     }                                                                                      \
     void __gorace_write##N(void *a) {                                                      \
         struct race_g *rg = race_cur;                                                      \
         if (RT_LIKELY(rg && !rg->ignore))                                                  \
-            access_at(rg, (uintptr_t)a, N, true, false, (uintptr_t)__builtin_return_address(0)); \
+            access_at(rg, (uintptr_t)a, N, true, false, (uintptr_t)__builtin_return_address(0), \
+                      (uintptr_t)__builtin_frame_address(0));                                 \
     }
 DEFINE_ACCESS(1)
 DEFINE_ACCESS(2)
@@ -601,7 +608,7 @@ runtime_access(const void *p, size_t n, bool write, uintptr_t pc) {
     note_stack_depth(rg);
     if (rg->ignore || !n) return;
     uintptr_t addr = (uintptr_t)p;
-    if (RT_LIKELY((addr & 7) + n <= 8)) access_at(rg, addr, n, write, false, pc);
+    if (RT_LIKELY((addr & 7) + n <= 8)) access_at(rg, addr, n, write, false, pc, 0);
     else race_access_range(rg, addr, n, write, pc);
 }
 
@@ -618,7 +625,7 @@ void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool writ
     /* Within one word (a channel element, a flag): the word check is
      * cheaper and knows when the access is already recorded. */
     if ((addr & 7) + size <= 8) {
-        access_at(rg, addr, size, write, false, pc);
+        access_at(rg, addr, size, write, false, pc, 0);
         return;
     }
     if (addr >= rg->range_lo && addr + size <= rg->range_hi &&
