@@ -56,6 +56,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Every intercepted function, for its glibc pointer. */
@@ -66,7 +67,7 @@
     X(vsprintf) X(vprintf) X(vfprintf) X(qsort) X(read) X(write) X(pread) X(pwrite)   \
     X(recv) X(send) X(fread) X(fwrite) X(fgets) X(fputs) X(puts) X(getdelim)          \
     X(strtol) X(strtoul) X(strtoll) X(strtoull) X(strtod) X(strtof) X(strtold)        \
-    X(strtok_r)
+    X(strtok_r) X(readv) X(writev)
 
 enum libc_fn {
 #define ENUMERATE(name) FN_##name,
@@ -590,6 +591,30 @@ INTERCEPTOR ssize_t write(int fd, const void *buf, size_t n) {
 INTERCEPTOR ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
     if (CHECKED()) check_read(buf, n, CALLER);
     return REAL(pwrite)(fd, buf, n, offset);
+}
+
+/* An I/O vector: the array itself is read, and its buffers, in order, as
+ * far as n bytes (what a read filled, or all of a write's). */
+static void check_iov(const struct iovec *iov, int count, size_t n, bool filled, uintptr_t pc) {
+    if (count <= 0) return;
+    check_read(iov, (size_t)count * sizeof *iov, pc);
+    for (int i = 0; i < count && n; i++) {
+        size_t part = iov[i].iov_len < n ? iov[i].iov_len : n;
+        if (filled) check_write(iov[i].iov_base, part, pc);
+        else check_read(iov[i].iov_base, part, pc);
+        n -= part;
+    }
+}
+
+INTERCEPTOR ssize_t readv(int fd, const struct iovec *iov, int count) {
+    ssize_t got = REAL(readv)(fd, iov, count);
+    if (CHECKED()) check_iov(iov, count, got > 0 ? (size_t)got : 0, true, CALLER);
+    return got;
+}
+
+INTERCEPTOR ssize_t writev(int fd, const struct iovec *iov, int count) {
+    if (CHECKED()) check_iov(iov, count, SIZE_MAX, false, CALLER);
+    return REAL(writev)(fd, iov, count);
 }
 
 INTERCEPTOR ssize_t send(int fd, const void *buf, size_t n, int flags) {
