@@ -405,9 +405,7 @@ INTERCEPTOR double atof(const char *s) {
 /* strtok_r reads the delimiters, reads the string from where it starts
  * (str, or *save) to where it leaves *save, and ends a token by writing
  * a terminator over the delimiter just before that point. */
-INTERCEPTOR char *strtok_r(char *str, const char *delim, char **save) {
-    if (!CHECKED()) return REAL(strtok_r)(str, delim, save);
-    uintptr_t pc = CALLER;
+static char *checked_strtok(char *str, const char *delim, char **save, uintptr_t pc) {
     check_read(delim, REAL(strlen)(delim) + 1, pc);
     check_write(save, sizeof *save, pc);
     char *from = str ? str : *save;
@@ -421,6 +419,21 @@ INTERCEPTOR char *strtok_r(char *str, const char *delim, char **save) {
         check_read(from, (size_t)(stop - from) + 1, pc);
     }
     return token;
+}
+
+INTERCEPTOR char *strtok_r(char *str, const char *delim, char **save) {
+    if (!CHECKED()) return REAL(strtok_r)(str, delim, save);
+    return checked_strtok(str, delim, save, CALLER);
+}
+
+/* strtok is strtok_r on a hidden process-wide position, as in glibc; here
+ * that position is this variable, so two goroutines tokenising at once
+ * are reported as the race on it they are. */
+static char *strtok_position;
+
+INTERCEPTOR char *strtok(char *str, const char *delim) {
+    if (!CHECKED()) return REAL(strtok_r)(str, delim, &strtok_position);
+    return checked_strtok(str, delim, &strtok_position, CALLER);
 }
 
 /* ---- printf family ---- */
