@@ -7,8 +7,11 @@
  * with per-bucket locks, for "Location is heap block of size N ...
  * allocated by goroutine M". Freeing a block writes it and realloc reads
  * the old one, as the detector sees them (so an unordered access by
- * another goroutine is reported); then the block's shadow is cleared, so a
- * later block at the same address starts with no history. The detector's own
+ * another goroutine is reported). The free's write stays in the shadow, so
+ * an access after the free that is not ordered after it is reported too
+ * (a use after free, until the address is handed out again). Each block
+ * handed out starts with its shadow cleared: a block at a reused address
+ * has no history. The detector's own
  * memory comes from glibc directly (race_internal_alloc) and is never
  * recorded. */
 #include "detector.h"
@@ -55,6 +58,7 @@ static unsigned bucket_of(uintptr_t p) {
 
 static void record(void *p, size_t size, uintptr_t pc) {
     if (!p) return;
+    race_shadow_clear((uintptr_t)p, size);
     struct block *b = __libc_malloc(sizeof *b);
     if (!b) return;
     struct race_g *rg = race_cur;
@@ -69,21 +73,44 @@ static void record(void *p, size_t size, uintptr_t pc) {
     rt_lock_release(&table[i].lock);
 }
 
+/* The records of the blocks freed last, so that a use after free can
+ * still name the block it was in: each stays until FREED_KEPT newer frees
+ * have come, or is only looked at when no live block holds the address. */
+enum { FREED_KEPT = 1024 };
+static struct {
+    rt_lock lock;
+    unsigned next;
+    struct block *b[FREED_KEPT];
+} freed;
+
+static void keep_freed(struct block *b) {
+    rt_lock_acquire(&freed.lock);
+    struct block *oldest = freed.b[freed.next % FREED_KEPT];
+    freed.b[freed.next++ % FREED_KEPT] = b;
+    rt_lock_release(&freed.lock);
+    __libc_free(oldest);
+}
+
 /* Forget p's record; returns its size, 0 if unknown. */
 static size_t forget(void *p) {
     unsigned i = bucket_of((uintptr_t)p);
-    size_t size = 0;
+    struct block *found = NULL;
     rt_lock_acquire(&table[i].lock);
     for (struct block **pp = &table[i].head; *pp; pp = &(*pp)->next)
         if ((*pp)->d.start == (uintptr_t)p) {
-            struct block *b = *pp;
-            *pp = b->next;
-            size = b->d.size;
-            __libc_free(b);
+            found = *pp;
+            *pp = found->next;
             break;
         }
     rt_lock_release(&table[i].lock);
+    if (!found) return 0;
+    size_t size = found->d.size;
+    keep_freed(found);
     return size;
+}
+
+static bool holds(const struct block *b, uintptr_t addr) {
+    return b && addr >= b->d.start && addr < b->d.start + (b->d.size ? b->d.size : 1);
 }
 
 bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
@@ -91,14 +118,24 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
         if (!table[i].head) continue;
         rt_lock_acquire(&table[i].lock);
         for (struct block *b = table[i].head; b; b = b->next)
-            if (addr >= b->d.start && addr < b->d.start + (b->d.size ? b->d.size : 1)) {
+            if (holds(b, addr)) {
                 *out = b->d;
                 rt_lock_release(&table[i].lock);
                 return true;
             }
         rt_lock_release(&table[i].lock);
     }
-    return false;
+    bool found = false;
+    rt_lock_acquire(&freed.lock);
+    for (unsigned k = 1; k <= FREED_KEPT && !found; k++) {
+        const struct block *b = freed.b[(freed.next - k) % FREED_KEPT];
+        if (holds(b, addr)) {
+            *out = b->d;
+            found = true;
+        }
+    }
+    rt_lock_release(&freed.lock);
+    return found;
 }
 
 /* Blocks up to this size are checked whole when freed or moved; a larger
@@ -106,15 +143,15 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
 enum { CHECKED_RELEASE_MAX = 1 << 20 };
 
 /* Ends p's life: free writes every byte of it (a racing access is a
- * use-after-free in waiting), realloc reads what it copies; then its
- * history is forgotten. */
+ * use-after-free in waiting), realloc reads what it copies. A block too
+ * large to check is forgotten at once instead. */
 static void release_block(void *p, bool write, uintptr_t pc) {
     size_t size = forget(p);
     if (!size) return;
     struct race_g *rg = race_cur;
     if (rg && !rg->ignore && size <= CHECKED_RELEASE_MAX)
         race_access_range(rg, (uintptr_t)p, size, write, pc);
-    race_shadow_clear((uintptr_t)p, size);
+    else race_shadow_clear((uintptr_t)p, size);
 }
 
 void *malloc(size_t n) {

@@ -188,16 +188,16 @@ static void goroutine_suffix(uint64_t goid, char *buf, size_t len) {
     snprintf(buf, len, "%s", goid == 1 ? " (main)" : "");
 }
 
-/* Describe where addr lives: a global, a heap block, a goroutine stack. */
-static void text_location(uintptr_t addr) {
+/* Describe where addr lives: a global, a heap block (blk, when one holds
+ * it), a goroutine stack. */
+static void text_location(uintptr_t addr, const struct race_block_desc *blk) {
     struct rt_data_symbol sym;
-    struct race_block_desc blk;
-    if (race_heap_block(addr, &blk)) {
+    if (blk) {
         rt_printf(out_fd, "Location is heap block of size %zu at %p allocated by ",
-                  blk.size, (void *)blk.start);
-        if (blk.goid) rt_printf(out_fd, "goroutine %llu:\n", (unsigned long long)blk.goid);
+                  blk->size, (void *)blk->start);
+        if (blk->goid) rt_printf(out_fd, "goroutine %llu:\n", (unsigned long long)blk->goid);
         else rt_printf(out_fd, "a thread outside goroutines:\n");
-        text_frames(blk.pcs, blk.depth);
+        text_frames(blk->pcs, blk->depth);
         return;
     }
     if (rt_symbolize_data(addr, &sym)) {
@@ -266,14 +266,13 @@ static void json_access(const char *key, const struct race_access_desc *a, const
     rt_printf(out_fd, "}");
 }
 
-static void json_location(uintptr_t addr) {
+static void json_location(uintptr_t addr, const struct race_block_desc *blk) {
     struct rt_data_symbol sym;
-    struct race_block_desc blk;
-    if (race_heap_block(addr, &blk)) {
+    if (blk) {
         rt_printf(out_fd, "\"location\":{\"kind\":\"heap\",\"start\":\"%p\",\"size\":%zu,"
                           "\"goroutine\":%llu,\"stack\":",
-                  (void *)blk.start, blk.size, (unsigned long long)blk.goid);
-        json_frames(blk.pcs, blk.depth);
+                  (void *)blk->start, blk->size, (unsigned long long)blk->goid);
+        json_frames(blk->pcs, blk->depth);
         rt_printf(out_fd, "}");
     } else if (rt_symbolize_data(addr, &sym)) {
         rt_printf(out_fd, "\"location\":{\"kind\":\"global\",\"name\":");
@@ -289,6 +288,10 @@ static void json_location(uintptr_t addr) {
 void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     struct race_g *rg = race_cur;
     if (rg) rg->ignore++;
+    /* Before anything is symbolised: the symbolisers allocate, and a block
+     * freed just before (a use after free) would hand them its address. */
+    struct race_block_desc blk;
+    const struct race_block_desc *heap = race_heap_block(cur->addr, &blk) ? &blk : NULL;
     uintptr_t prev_pcs[RT_MAX_FRAMES];
     int nprev = race_history_restore(prev->slot, prev->epoch, prev->leaf_pc, prev_pcs, RT_MAX_FRAMES);
     uintptr_t cur_pc = leaf_pc(cur->pcs, cur->npcs), prev_pc = leaf_pc(prev_pcs, nprev);
@@ -319,7 +322,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
         rt_printf(out_fd, ",");
         json_access("previous", prev, prev_pcs, nprev, prev_goid, nprev > 0);
         rt_printf(out_fd, ",");
-        json_location(cur->addr);
+        json_location(cur->addr, heap);
         rt_printf(out_fd, ",\"created\":{");
         if (cur_known && cur->goid != 1) {
             rt_printf(out_fd, "\"%llu\":", (unsigned long long)cur->goid);
@@ -349,7 +352,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
         else
             rt_printf(out_fd, "    (stack unavailable: the access is older than the history kept; "
                               "raise GORACE=history_size=N)\n");
-        text_location(cur->addr);
+        text_location(cur->addr, heap);
         if (cur_known) text_created(cur->goid, &cur_occ, true);
         if (prev_known && prev_goid != cur->goid) text_created(prev_goid, &prev_occ, false);
         rt_printf(out_fd, "==================\n");
