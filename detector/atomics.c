@@ -1,4 +1,5 @@
-/* atomics.c - C11 atomics as the pass rewrites them: the detector performs
+/* atomics.c - C11 atomics as the pass rewrites them (and libatomic's
+ * generic calls for atomics of any size, at the end): the detector performs
  * the operation (sequentially consistent in hardware, whatever was asked:
  * stronger is always correct) and records it by the order the program
  * asked for. Every atomic operation is also an access marked atomic, so
@@ -202,4 +203,94 @@ void __gorace_atomic_thread_fence(int mo) {
 void __gorace_atomic_signal_fence(int mo) {
     (void)mo;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* ---- atomics of any size ----
+ * An _Atomic struct (or a 16-byte atomic without cmpxchg16b) compiles to
+ * libatomic's generic calls, which take the size and pointers to values.
+ * The race library defines them instead (the executable's definitions
+ * win), so the pass need not know them: each operation is made byte by
+ * byte under the variable's bucket lock, which every other atomic
+ * operation of this library on the variable also holds, and is recorded
+ * as the sized ones are. Uninstrumented code using libatomic's own
+ * functions on the same variable would not be excluded. */
+
+static void copy_bytes(void *dst, const void *src, size_t n) {
+    /* volatile: a loop the compiler turned into memcpy would reach the
+     * interceptor. */
+    volatile unsigned char *d = dst;
+    const volatile unsigned char *s = src;
+    for (size_t i = 0; i < n; i++) d[i] = s[i];
+}
+
+static bool same_bytes(const void *a, const void *b, size_t n) {
+    const volatile unsigned char *x = a, *y = b;
+    for (size_t i = 0; i < n; i++)
+        if (x[i] != y[i]) return false;
+    return true;
+}
+
+static inline struct race_g *checked_goroutine(void) {
+    struct race_g *rg = race_cur;
+    return rg && !rg->ignore ? rg : NULL;
+}
+
+void race_generic_atomic_load(size_t n, void *src, void *ret, int mo) __asm__("__atomic_load");
+void race_generic_atomic_load(size_t n, void *src, void *ret, int mo) {
+    struct race_g *rg = checked_goroutine();
+    if (rg) race_access(rg, (uintptr_t)src, n, false, true, PC);
+    struct hold h = {(uintptr_t)src, race_sync_hold((uintptr_t)src, false), true};
+    copy_bytes(ret, src, n);
+    if (rg) learn(rg, &h, true, mo);
+    release_hold(&h);
+}
+
+void race_generic_atomic_store(size_t n, void *dst, void *val, int mo) __asm__("__atomic_store");
+void race_generic_atomic_store(size_t n, void *dst, void *val, int mo) {
+    struct race_g *rg = checked_goroutine();
+    if (rg) race_access(rg, (uintptr_t)dst, n, true, true, PC);
+    bool rel = rg && releases(rg, mo);
+    struct hold h = {(uintptr_t)dst, race_sync_hold((uintptr_t)dst, rel), true};
+    if (rel) publish(rg, h.vc, mo, true);
+    else if (rg && h.vc) race_vc_clear(h.vc);
+    copy_bytes(dst, val, n);
+    release_hold(&h);
+    if (rg) released(rg, mo);
+}
+
+void race_generic_atomic_exchange(size_t n, void *obj, void *val, void *ret, int mo)
+    __asm__("__atomic_exchange");
+void race_generic_atomic_exchange(size_t n, void *obj, void *val, void *ret, int mo) {
+    struct race_g *rg = checked_goroutine();
+    if (rg) race_access(rg, (uintptr_t)obj, n, true, true, PC);
+    bool rel = rg && releases(rg, mo);
+    struct hold h = {(uintptr_t)obj, race_sync_hold((uintptr_t)obj, rel), true};
+    copy_bytes(ret, obj, n);
+    copy_bytes(obj, val, n);
+    if (rg) learn(rg, &h, true, mo);
+    if (rel) publish(rg, h.vc, mo, false);
+    release_hold(&h);
+    if (rg) released(rg, mo);
+}
+
+bool race_generic_atomic_compare_exchange(size_t n, void *obj, void *expected, void *desired,
+                                          int success_mo, int failure_mo)
+    __asm__("__atomic_compare_exchange");
+bool race_generic_atomic_compare_exchange(size_t n, void *obj, void *expected, void *desired,
+                                          int success_mo, int failure_mo) {
+    struct race_g *rg = checked_goroutine();
+    bool rel = rg && releases(rg, success_mo);
+    struct hold h = {(uintptr_t)obj, race_sync_hold((uintptr_t)obj, rel), true};
+    bool ok = same_bytes(obj, expected, n);
+    if (ok) copy_bytes(obj, desired, n);
+    else copy_bytes(expected, obj, n);
+    if (rg) {
+        /* As the sized compare-exchange: a failure is a load. */
+        race_access(rg, (uintptr_t)obj, n, ok, true, PC);
+        learn(rg, &h, true, ok ? success_mo : failure_mo);
+        if (ok && rel) publish(rg, h.vc, success_mo, false);
+    }
+    release_hold(&h);
+    if (rg && ok) released(rg, success_mo);
+    return ok;
 }

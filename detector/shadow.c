@@ -569,9 +569,21 @@ access_at(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomi
     check_range(rg, addr, size, write, pc);
 }
 
+/* An atomic wider than a word (16 bytes, a 24-byte _Atomic struct) is
+ * checked word by word: the range check records plain accesses, and
+ * atomics must not race with each other. */
 void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,
                  uintptr_t pc) {
-    access_at(rg, addr, size, write, atomic, pc, 0);
+    if (!atomic || (addr & 7) + size <= 8) {
+        access_at(rg, addr, size, write, atomic, pc, 0);
+        return;
+    }
+    for (uintptr_t a = addr, end = addr + size; a < end;) {
+        uintptr_t word_end = (a & ~(uintptr_t)7) + 8;
+        uintptr_t stop = word_end < end ? word_end : end;
+        access_at(rg, a, stop - a, write, true, pc, 0);
+        a = stop;
+    }
 }
 
 /* The instrumentation's plain accesses (race_abi.h) are defined here, not

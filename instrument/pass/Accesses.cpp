@@ -140,6 +140,16 @@ void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, const DebugLoc &Wh
     IRB.CreateCall(RT.accessRange(true), {pointer(MI->getRawDest()), Length});
 }
 
+void instrumentByValRead(CallBase *Call, unsigned Arg, const DebugLoc &Where, RaceRuntime &RT) {
+  const DataLayout &DL = Call->getModule()->getDataLayout();
+  IRBuilder<> IRB(Call);
+  IRB.SetCurrentDebugLocation(Where);
+  uint64_t Bytes = DL.getTypeAllocSize(Call->getParamByValType(Arg));
+  IRB.CreateCall(RT.accessRange(false),
+                 {IRB.CreatePointerCast(Call->getArgOperand(Arg), RT.voidPtrTy()),
+                  ConstantInt::get(RT.sizeTy(), Bytes)});
+}
+
 void instrumentMaskedAccess(IntrinsicInst *II, const DebugLoc &Where, RaceRuntime &RT) {
   const DataLayout &DL = II->getModule()->getDataLayout();
   Intrinsic::ID ID = II->getIntrinsicID();

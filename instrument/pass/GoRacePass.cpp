@@ -10,6 +10,8 @@
 //     __gorace_atomic* calls carrying the memory order (Atomics.cpp);
 //   - llvm.memcpy/memmove/memset become __gorace_memcpy/memmove/memset, and
 //     masked vector loads and stores are checked lane by lane;
+//   - a struct passed by value (byval) is checked as a read of the
+//     caller's object before the call, which copies it with no load;
 //   - a function that accessed or called anything starts with
 //     __gorace_func_entry(its return address) and calls __gorace_func_exit
 //     on every way out: each return (before a musttail call), each resume,
@@ -153,6 +155,8 @@ public:
     // A call's return address is its caller's frame in every report stack.
     for (CallBase *Call : Calls)
       Call->setDebugLoc(Where.lookup(Call));
+    for (const auto &ByVal : ByValReads)
+      instrumentByValRead(ByVal.first, ByVal.second, Where.lookup(ByVal.first), RT);
     for (Instruction *I : Loops.takeOver(Accesses, Where, RT))
       instrumentLoadOrStore(I, Where.lookup(I), RT);
     for (const MemIntrinsicAccess &Access : MemIntrinsics)
@@ -200,9 +204,11 @@ private:
         auto *II = dyn_cast<IntrinsicInst>(Call);
         if (II && II->isAssumeLikeIntrinsic())
           continue;
-        if (!II)
+        if (!II) {
           Calls.push_back(Call);
-        else if (CheckAccesses && !ToolOwned)
+          if (CheckAccesses && !ToolOwned)
+            collectByValReads(Call);
+        } else if (CheckAccesses && !ToolOwned)
           collectIntrinsic(II);
         chooseFromWindow(Window);
       }
@@ -235,6 +241,12 @@ private:
       Accesses.push_back(I);
     }
     Window.clear();
+  }
+
+  void collectByValReads(CallBase *Call) {
+    for (unsigned Arg = 0; Arg < Call->arg_size(); ++Arg)
+      if (Call->isByValArgument(Arg) && !Filter.cannotRace(Call->getArgOperand(Arg)))
+        ByValReads.push_back({Call, Arg});
   }
 
   void collectIntrinsic(IntrinsicInst *II) {
@@ -301,6 +313,7 @@ private:
   SmallVector<Instruction *, 8> Atomics;
   SmallVector<MemIntrinsicAccess, 8> MemIntrinsics;
   SmallVector<IntrinsicInst *, 4> MaskedAccesses;
+  SmallVector<std::pair<CallBase *, unsigned>, 4> ByValReads;
 };
 
 Coverage coverage(const Function &F, bool ModuleUsesSanitizeThread) {

@@ -69,6 +69,12 @@ void instrumentMemIntrinsic(const MemIntrinsicAccess &Access, const llvm::DebugL
 /// Checks each lane a masked load, store, gather or scatter really accesses.
 void instrumentMaskedAccess(llvm::IntrinsicInst *II, const llvm::DebugLoc &Where, RaceRuntime &RT);
 
+/// A struct passed by value (byval) is copied out of the caller's memory
+/// by the call sequence itself, with no load in the IR: check that copy
+/// as a read of the whole object, before the call.
+void instrumentByValRead(llvm::CallBase *Call, unsigned Arg, const llvm::DebugLoc &Where,
+                         RaceRuntime &RT);
+
 /// Replaces an atomic load, store, atomicrmw, cmpxchg or fence by the
 /// detector's equivalent. Returns false, leaving I alone, for atomics the
 /// ABI cannot express (sizes other than 1..16 bytes, other address spaces).
