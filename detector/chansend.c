@@ -24,10 +24,6 @@
  * where the close's write is, before it panics. */
 #include "detector.h"
 
-static bool ordered_before(const struct race_g *rg, uint64_t s) {
-    return sh_slot(s) == rg->slot || sh_epoch(s) <= race_vc_get(&rg->vc, sh_slot(s));
-}
-
 void race_chan_sent(struct race_chan_senders *s, const void *closed, uintptr_t pc) {
     struct race_g *rg = race_cur;
     if (!rg || rg->ignore) return;
@@ -41,7 +37,7 @@ void race_chan_sent(struct race_chan_senders *s, const void *closed, uintptr_t p
     for (int i = 0; i < RACE_CHAN_SENDERS && k < 0; i++)
         if (s->who[i] && sh_slot(s->who[i]) == rg->slot) k = i;
     for (int i = 0; i < RACE_CHAN_SENDERS && k < 0; i++)
-        if (!s->who[i] || ordered_before(rg, s->who[i])) k = i;
+        if (!s->who[i] || race_happened_before(rg, s->who[i])) k = i;
     if (k < 0) {
         race_access(rg, (uintptr_t)closed, 1, false, false, pc);
         return;
@@ -54,7 +50,7 @@ void race_chan_closing(struct race_chan_senders *s, const void *closed, uintptr_
     struct race_g *rg = race_cur;
     if (rg && !rg->ignore)
         for (int i = 0; i < RACE_CHAN_SENDERS; i++)
-            if (s->who[i] && !ordered_before(rg, s->who[i]))
+            if (s->who[i] && !race_happened_before(rg, s->who[i]))
                 race_report_pair(rg, (uintptr_t)closed, 1, true, false, pc, s->who[i], false, s->pc[i]);
     *s = (struct race_chan_senders){{0}, {0}};
     race_write_range_pc(closed, 1, pc);

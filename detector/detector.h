@@ -114,6 +114,11 @@ struct race_g {
  * to date by the scheduler's switch hook. */
 extern __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
 
+/* Whether the access recorded as s happened before rg's current one. */
+static inline bool race_happened_before(const struct race_g *rg, uint64_t s) {
+    return sh_slot(s) == rg->slot || sh_epoch(s) <= race_vc_get(&rg->vc, sh_slot(s));
+}
+
 /* rg's clock learns src (an acquire): it may no longer be within the
  * clock of the goroutine it last handed off with. */
 static inline void race_learn(struct race_g *rg, const struct vclock *src) {

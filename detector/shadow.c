@@ -182,10 +182,6 @@ static inline uint64_t with_mask(uint64_t s, uint8_t mask) {
 
 /* ---- the check ---- */
 
-static inline bool happened_before(struct race_g *rg, uint64_t s) {
-    return sh_slot(s) == rg->slot || sh_epoch(s) <= race_vc_get(&rg->vc, sh_slot(s));
-}
-
 static inline bool conflicts(uint64_t s, uint8_t mask, bool atomic) {
     return s && (sh_mask(s) & mask) && !(atomic && sh_atomic(s));
 }
@@ -228,7 +224,7 @@ static void shared_reads(struct race_g *rg, struct cell *c, uintptr_t addr, size
     uint32_t k = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         uint64_t e = s->e[i];
-        bool before = happened_before(rg, e);
+        bool before = race_happened_before(rg, e);
         if (write && conflicts(e, mask, atomic) && !before) racing = e;
         /* A write ends every read of its bytes (reported if racing); a
          * read supersedes the reads of its bytes it is ordered after. */
@@ -348,14 +344,14 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
         check_bytes(rg, w, addr, size, mask, write, atomic, pc);
         return;
     }
-    if (conflicts(w, mask, atomic) && !happened_before(rg, w))
+    if (conflicts(w, mask, atomic) && !race_happened_before(rg, w))
         race_report_pair(rg, addr, size, write, atomic, pc, w, true, 0);
     uint64_t r = atomic_load_explicit(&c->r, memory_order_relaxed);
     if (write) {
         if (is_rset(r)) {
             shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
         } else if (r) {
-            if (conflicts(r, mask, atomic) && !happened_before(rg, r))
+            if (conflicts(r, mask, atomic) && !race_happened_before(rg, r))
                 race_report_pair(rg, addr, size, write, atomic, pc, r, false, 0);
             atomic_store_explicit(&c->r, with_mask(r, sh_mask(r) & ~mask), memory_order_relaxed);
         }
@@ -368,11 +364,11 @@ static void check_word(struct race_g *rg, struct cell *c, uintptr_t addr, size_t
         if (!refresh_own_read(r, me)) shared_reads(rg, c, addr, size, write, atomic, pc, me, mask);
     } else if (r && mergeable(rg, r, atomic)) {
         atomic_store_explicit(&c->r, me | (uint64_t)(sh_mask(r) & ~mask) << 56, memory_order_relaxed);
-    } else if (!r || (happened_before(rg, r) && !(sh_mask(r) & ~mask))) {
+    } else if (!r || (race_happened_before(rg, r) && !(sh_mask(r) & ~mask))) {
         atomic_store_explicit(&c->r, me, memory_order_relaxed);
     } else {
         /* Unordered, or of bytes we do not cover: both stay. */
-        inflate(c, r, happened_before(rg, r) ? with_mask(r, sh_mask(r) & ~mask) : r, me);
+        inflate(c, r, race_happened_before(rg, r) ? with_mask(r, sh_mask(r) & ~mask) : r, me);
     }
 }
 
