@@ -27,13 +27,7 @@
  * goroutine, or a call before the detector starts (race_cur NULL) costs a
  * few compares and is passed straight through. go_race_disable applies.
  *
- * glibc's implementations are reached through dlsym(RTLD_NEXT), which
- * skips the executable: glibc exports no internal aliases of most string
- * functions, and dlsym resolves the CPU-specific (IFUNC) variant. They are
- * resolved by a constructor, so that fatal paths (which write(2) with
- * locks held) never run the dynamic linker, and lazily for calls made
- * before it. The resolution itself calls none of these functions through
- * the executable (glibc calls its own internally).
+ * glibc's implementations are reached as intercept.h explains.
  *
  * Ranges follow what the function accesses: a string up to and including
  * its terminator, a comparison up to the first difference, a search up to
@@ -46,16 +40,15 @@
  * targets are not checked. */
 #undef _FORTIFY_SOURCE
 #include "detector.h"
+#include "intercept.h"
 #include "race_abi.h"
 
-#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -69,76 +62,7 @@
     X(strtol) X(strtoul) X(strtoll) X(strtoull) X(strtod) X(strtof) X(strtold)        \
     X(strtok_r) X(readv) X(writev)
 
-enum libc_fn {
-#define ENUMERATE(name) FN_##name,
-    INTERCEPTED(ENUMERATE)
-#undef ENUMERATE
-    FN_COUNT
-};
-
-static const char *const fn_names[FN_COUNT] = {
-#define NAME(name) #name,
-    INTERCEPTED(NAME)
-#undef NAME
-};
-
-static _Atomic(void *) real_fns[FN_COUNT];
-
-static void *resolve(enum libc_fn fn) {
-    void *p = dlsym(RTLD_NEXT, fn_names[fn]);
-    if (!p) {
-        /* Not through write(): that may be the function missing. */
-        static const char msg[] = "race detector: the C library's functions were not found "
-                                  "(a static executable cannot be race-checked)\n";
-        syscall(SYS_write, 2, msg, sizeof msg - 1);
-        _exit(2);
-    }
-    atomic_store_explicit(&real_fns[fn], p, memory_order_release);
-    return p;
-}
-
-static inline void *real_fn(enum libc_fn fn) {
-    void *p = atomic_load_explicit(&real_fns[fn], memory_order_acquire);
-    return RT_LIKELY(p != NULL) ? p : resolve(fn);
-}
-
-#define REAL(name) ((__typeof__(&name))real_fn(FN_##name))
-
-/* Weak: a program that defines a function of the same name (its own
- * send or puts) keeps it, as it would without the race build, instead of
- * failing to link; only that function goes unchecked. */
-#define INTERCEPTOR __attribute__((weak))
-
-__attribute__((constructor(101))) static void resolve_all(void) {
-    for (int fn = 0; fn < FN_COUNT; fn++) real_fn(fn);
-}
-
-/* The goroutine to check the call for, NULL when the interceptor's caller
- * (whose frame is saved at frame[0]) is not instrumented code of the
- * running goroutine, or it runs with checks disabled. */
-__attribute__((always_inline)) static inline struct race_g *checked_goroutine(void *frame) {
-    struct race_g *rg = race_cur;
-    if (!rg || rg->ignore || rg->depth == 0 || !rg->g) return NULL;
-    uintptr_t own = (uintptr_t)frame;
-    uintptr_t lo = (uintptr_t)rg->g->stack_lo, hi = (uintptr_t)rg->g->stack_hi;
-    if (own < lo || own >= hi) return NULL;
-    uintptr_t caller = *(const uintptr_t *)frame;
-    if (caller <= own || caller % sizeof(uintptr_t) || caller > hi - 2 * sizeof(uintptr_t))
-        return NULL;
-    uintptr_t callers_return = ((const uintptr_t *)caller)[1];
-    return callers_return == rg->stack[rg->depth - 1] ? rg : NULL;
-}
-
-#define CHECKED() checked_goroutine(__builtin_frame_address(0))
-#define CALLER ((uintptr_t)__builtin_return_address(0))
-
-static inline void check_read(const void *p, size_t n, uintptr_t pc) {
-    if (n) race_read_range_pc(p, n, pc);
-}
-
-static inline void check_write(const void *p, size_t n, uintptr_t pc) {
-    if (n) race_write_range_pc(p, n, pc);
-}
+RACE_REAL_TABLE(INTERCEPTED)
 
 /* Bytes a scan of s reads when it stops at its terminator or after max
  * bytes. */
