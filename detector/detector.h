@@ -114,6 +114,22 @@ struct race_g {
  * to date by the scheduler's switch hook. */
 extern __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
 
+/* Detector work done on a goroutine's behalf (a report and its
+ * symbolisers, the leak check): meanwhile the goroutine's accesses are not
+ * checked, and the locks the libraries it calls take order nothing
+ * (pthread.c); taking them into the lock-order graph could even deadlock
+ * on the graph's own lock. Such work never parks, so the thread can keep
+ * the count. */
+extern __thread int race_internal_depth __attribute__((tls_model("initial-exec")));
+static inline void race_internal_enter(struct race_g *rg) {
+    if (rg) rg->ignore++;
+    race_internal_depth++;
+}
+static inline void race_internal_leave(struct race_g *rg) {
+    if (rg) rg->ignore--;
+    race_internal_depth--;
+}
+
 /* Whether the access recorded as s happened before rg's current one. */
 static inline bool race_happened_before(const struct race_g *rg, uint64_t s) {
     return sh_slot(s) == rg->slot || sh_epoch(s) <= race_vc_get(&rg->vc, sh_slot(s));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 __thread struct race_g *race_cur __attribute__((tls_model("initial-exec")));
+__thread int race_internal_depth __attribute__((tls_model("initial-exec")));
 
 #define CALLER_PC ((uintptr_t)__builtin_return_address(0))
 

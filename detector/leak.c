@@ -61,7 +61,7 @@ static int by_id(const void *a, const void *b) {
  * nothing is live. Each goroutine is reported once. */
 static int find_leaks(bool at_exit) {
     struct race_g *rg = race_cur;
-    if (rg) rg->ignore++;
+    race_internal_enter(rg);
     rt_lock_acquire(&rt_allgs_lock);
     size_t n = 0;
     for (struct rt_g *gp = rt_allgs; gp; gp = gp->all_next) n++;
@@ -84,7 +84,7 @@ static int find_leaks(bool at_exit) {
     rt_lock_release(&rt_allgs_lock);
     race_internal_free(found);
     atomic_fetch_add(&nleaks, k);
-    if (rg) rg->ignore--;
+    race_internal_leave(rg);
     return (int)k;
 }
 

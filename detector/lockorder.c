@@ -162,12 +162,15 @@ static void drop_stale(struct race_g *rg) {
     }
 }
 
-void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, uintptr_t pc) {
+/* A trylock never waits, so it cannot close a deadlock and makes no edge;
+ * the mutex it took is held all the same, for the locks after it. */
+void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, bool waited,
+                       uintptr_t pc) {
     struct race_g *rg = race_cur;
     if (!rg || rg->ignore) return;
     uintptr_t addr = (uintptr_t)m;
     if (rg->nheld) drop_stale(rg);
-    if (rg->nheld) {
+    if (rg->nheld && waited) {
         uintptr_t pcs[EDGE_FRAMES];
         int depth = -1;
         race_spin_lock(&graph_lock);
@@ -177,9 +180,9 @@ void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, 
             if (depth < 0) depth = race_current_stack(rg, pc, pcs, EDGE_FRAMES);
             struct lock_edge *e = edge_add(held, addr, rg->goid, pcs, depth);
             if (path_exists(e->to, e->from)) {
-                rg->ignore++;
+                race_internal_enter(rg);
                 report_cycle(e);
-                rg->ignore--;
+                race_internal_leave(rg);
             }
         }
         race_spin_unlock(&graph_lock);

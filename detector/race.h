@@ -69,8 +69,10 @@ void race_chan_slots_free(void *slots, size_t cap);
 
 /* Mutexes for the lock-order checker (lockorder.c): the current goroutine
  * has locked m (state, when not NULL, has locked_bit set while m is
- * locked), or has unlocked it. pc: the caller of the lock function. */
-void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, uintptr_t pc);
+ * locked), or has unlocked it. waited: whether the lock could have waited
+ * (not a trylock). pc: the caller of the lock function. */
+void race_mutex_locked(const void *m, const int32_t *state, int32_t locked_bit, bool waited,
+                       uintptr_t pc);
 void race_mutex_unlocked(const void *m);
 
 /* Accesses the runtime makes on the user's behalf (channel elements,

@@ -287,7 +287,7 @@ static void json_location(uintptr_t addr, const struct race_block_desc *blk) {
 
 void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     struct race_g *rg = race_cur;
-    if (rg) rg->ignore++;
+    race_internal_enter(rg);
     /* Before anything is symbolised: the symbolisers allocate, and a block
      * freed just before (a use after free) would hand them its address. */
     struct race_block_desc blk;
@@ -296,7 +296,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     int nprev = race_history_restore(prev->slot, prev->epoch, prev->leaf_pc, prev_pcs, RT_MAX_FRAMES);
     uintptr_t cur_pc = leaf_pc(cur->pcs, cur->npcs), prev_pc = leaf_pc(prev_pcs, nprev);
     if (pc_pair_reported(cur_pc, prev_pc)) {
-        if (rg) rg->ignore--;
+        race_internal_leave(rg);
         return;
     }
     struct race_occupant prev_occ, cur_occ;
@@ -310,7 +310,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     if (kept) pc_pair_remember(cur_pc, prev_pc);
     if (seen_before) {
         rt_lock_release(&report_lock);
-        if (rg) rg->ignore--;
+        race_internal_leave(rg);
         return;
     }
     atomic_fetch_add(&nreports, 1);
@@ -362,7 +362,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
         fflush(NULL);
         _exit(race_opts.exitcode);
     }
-    if (rg) rg->ignore--;
+    race_internal_leave(rg);
 }
 
 /* ---- lock-order inversions (lockorder.c) ---- */

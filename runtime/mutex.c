@@ -161,14 +161,15 @@ void rt_mutex_unlock_slow(go_mutex *m, int32_t new_state) {
 #define RACE_STATE_UPDATE(m) \
     RACE(race_atomic_update_pc(&(m)->state_, sizeof (m)->state_, (uintptr_t)__builtin_return_address(0)))
 /* For the lock-order checker: m is held while its locked bit is set. */
-#define RACE_MUTEX_LOCKED(m) \
-    RACE(race_mutex_locked(m, &(m)->state_, RT_MUTEX_LOCKED, (uintptr_t)__builtin_return_address(0)))
+#define RACE_MUTEX_LOCKED(m, waited)                                               \
+    RACE(race_mutex_locked(m, &(m)->state_, RT_MUTEX_LOCKED, waited,               \
+                           (uintptr_t)__builtin_return_address(0)))
 
 void go_mutex_lock(go_mutex *m) {
     RACE_STATE_UPDATE(m);
     rt_mutex_lock(m, WAIT_MUTEX_LOCK, m);
     RACE(race_acquire(m));
-    RACE_MUTEX_LOCKED(m);
+    RACE_MUTEX_LOCKED(m, true);
     RT_KEEP_FRAME();
 }
 
@@ -182,7 +183,7 @@ bool go_mutex_trylock(go_mutex *m) {
                                      false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return false;
     RACE(race_acquire(m));
-    RACE_MUTEX_LOCKED(m);
+    RACE_MUTEX_LOCKED(m, false);
     return true;
 }
 

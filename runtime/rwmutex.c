@@ -29,7 +29,7 @@ void go_rwmutex_rlock(go_rwmutex *rw) {
     if (RT_UNLIKELY(rw_add(&rw->reader_count_, 1) < 0))
         rt_sema_acquire(&rw->reader_sem_, WAIT_RWMUTEX_RLOCK, rw, false);
     RACE(race_acquire(&rw->reader_sem_));   /* writer unlock -> rlock */
-    RACE(race_mutex_locked(rw, NULL, 0, (uintptr_t)__builtin_return_address(0)));
+    RACE(race_mutex_locked(rw, NULL, 0, true, (uintptr_t)__builtin_return_address(0)));
     RT_KEEP_FRAME();
 }
 
@@ -57,7 +57,7 @@ void go_rwmutex_lock(go_rwmutex *rw) {
         rt_sema_acquire(&rw->writer_sem_, WAIT_RWMUTEX_LOCK, rw, false);
     RACE(race_acquire(&rw->reader_sem_));
     RACE(race_acquire(&rw->writer_sem_));
-    RACE(race_mutex_locked(rw, &rw->w_.state_, RT_MUTEX_LOCKED,
+    RACE(race_mutex_locked(rw, &rw->w_.state_, RT_MUTEX_LOCKED, true,
                            (uintptr_t)__builtin_return_address(0)));
     RT_KEEP_FRAME();
 }
