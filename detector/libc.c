@@ -27,7 +27,10 @@
  * goroutine, or a call before the detector starts (race_cur NULL) costs a
  * few compares and is passed straight through. go_race_disable applies.
  *
- * glibc's implementations are reached as intercept.h explains.
+ * glibc's implementations are reached as intercept.h explains. A program
+ * compiled with _FORTIFY_SOURCE calls glibc's checked variants instead
+ * (__memcpy_chk for memcpy into an object of known size): each is checked
+ * as its plain function is and then called, so the overflow check stays.
  *
  * Ranges follow what the function accesses: a string up to and including
  * its terminator, a comparison up to the first difference, a search up to
@@ -52,6 +55,33 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* glibc's _FORTIFY_SOURCE variants, which its headers declare only in
+ * fortified compiles: each checks its destination's size (the object
+ * size the compiler knew) and otherwise behaves as the plain function. */
+void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dst_size);
+void *__memmove_chk(void *dst, const void *src, size_t n, size_t dst_size);
+void *__mempcpy_chk(void *dst, const void *src, size_t n, size_t dst_size);
+void *__memset_chk(void *dst, int c, size_t n, size_t dst_size);
+char *__strcpy_chk(char *dst, const char *src, size_t dst_size);
+char *__stpcpy_chk(char *dst, const char *src, size_t dst_size);
+char *__strncpy_chk(char *dst, const char *src, size_t n, size_t dst_size);
+char *__stpncpy_chk(char *dst, const char *src, size_t n, size_t dst_size);
+char *__strcat_chk(char *dst, const char *src, size_t dst_size);
+char *__strncat_chk(char *dst, const char *src, size_t n, size_t dst_size);
+int __sprintf_chk(char *buf, int flag, size_t buf_size, const char *fmt, ...);
+int __snprintf_chk(char *buf, size_t size, int flag, size_t buf_size, const char *fmt, ...);
+int __vsprintf_chk(char *buf, int flag, size_t buf_size, const char *fmt, va_list ap);
+int __vsnprintf_chk(char *buf, size_t size, int flag, size_t buf_size, const char *fmt, va_list ap);
+int __printf_chk(int flag, const char *fmt, ...);
+int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
+int __vprintf_chk(int flag, const char *fmt, va_list ap);
+int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap);
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t buf_size);
+ssize_t __pread_chk(int fd, void *buf, size_t n, off_t offset, size_t buf_size);
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buf_size, int flags);
+size_t __fread_chk(void *buf, size_t buf_size, size_t size, size_t n, FILE *f);
+char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f);
+
 /* Every intercepted function, for its glibc pointer. */
 #define INTERCEPTED(X)                                                               \
     X(strlen) X(strnlen) X(strcpy) X(stpcpy) X(strncpy) X(strcat) X(strncat)         \
@@ -60,7 +90,11 @@
     X(vsprintf) X(vprintf) X(vfprintf) X(qsort) X(read) X(write) X(pread) X(pwrite)   \
     X(recv) X(send) X(fread) X(fwrite) X(fgets) X(fputs) X(puts) X(getdelim)          \
     X(strtol) X(strtoul) X(strtoll) X(strtoull) X(strtod) X(strtof) X(strtold)        \
-    X(strtok_r) X(readv) X(writev)
+    X(strtok_r) X(readv) X(writev) X(mempcpy) X(stpncpy) X(__memcpy_chk)             \
+    X(__memmove_chk) X(__mempcpy_chk) X(__memset_chk) X(__strcpy_chk) X(__stpcpy_chk)  \
+    X(__strncpy_chk) X(__stpncpy_chk) X(__strcat_chk) X(__strncat_chk)                 \
+    X(__vsprintf_chk) X(__vsnprintf_chk) X(__vprintf_chk) X(__vfprintf_chk)           \
+    X(__read_chk) X(__pread_chk) X(__recv_chk) X(__fread_chk) X(__fgets_chk)
 
 RACE_REAL_TABLE(INTERCEPTED)
 
@@ -97,37 +131,75 @@ INTERCEPTOR char *strcpy(char *dst, const char *src) {
     return REAL(strcpy)(dst, src);
 }
 
+INTERCEPTOR char *__strcpy_chk(char *dst, const char *src, size_t dst_size) {
+    if (CHECKED()) check_string_copy(dst, src, CALLER);
+    return REAL(__strcpy_chk)(dst, src, dst_size);
+}
+
 INTERCEPTOR char *stpcpy(char *dst, const char *src) {
     if (CHECKED()) check_string_copy(dst, src, CALLER);
     return REAL(stpcpy)(dst, src);
 }
 
+INTERCEPTOR char *__stpcpy_chk(char *dst, const char *src, size_t dst_size) {
+    if (CHECKED()) check_string_copy(dst, src, CALLER);
+    return REAL(__stpcpy_chk)(dst, src, dst_size);
+}
+
+/* strncpy and stpncpy: at most n bytes of src, and n bytes of dst (the
+ * rest is padded with zeros). */
+static void check_padded_copy(char *dst, const char *src, size_t n, uintptr_t pc) {
+    check_read(src, scanned(src, n), pc);
+    check_write(dst, n, pc);
+}
+
 INTERCEPTOR char *strncpy(char *dst, const char *src, size_t n) {
-    if (CHECKED()) {
-        check_read(src, scanned(src, n), CALLER);
-        check_write(dst, n, CALLER);   /* the rest is padded with zeros */
-    }
+    if (CHECKED()) check_padded_copy(dst, src, n, CALLER);
     return REAL(strncpy)(dst, src, n);
 }
 
+INTERCEPTOR char *__strncpy_chk(char *dst, const char *src, size_t n, size_t dst_size) {
+    if (CHECKED()) check_padded_copy(dst, src, n, CALLER);
+    return REAL(__strncpy_chk)(dst, src, n, dst_size);
+}
+
+INTERCEPTOR char *stpncpy(char *dst, const char *src, size_t n) {
+    if (CHECKED()) check_padded_copy(dst, src, n, CALLER);
+    return REAL(stpncpy)(dst, src, n);
+}
+
+INTERCEPTOR char *__stpncpy_chk(char *dst, const char *src, size_t n, size_t dst_size) {
+    if (CHECKED()) check_padded_copy(dst, src, n, CALLER);
+    return REAL(__stpncpy_chk)(dst, src, n, dst_size);
+}
+
+/* strcat (max SIZE_MAX) and strncat: dst up to its terminator is read,
+ * and at most max bytes of src are appended, with a terminator. */
+static void check_concat(char *dst, const char *src, size_t max, uintptr_t pc) {
+    size_t kept = REAL(strlen)(dst), added = REAL(strnlen)(src, max) + 1;
+    check_read(src, scanned(src, max), pc);
+    check_read(dst, kept, pc);
+    check_write(dst + kept, added, pc);
+}
+
 INTERCEPTOR char *strcat(char *dst, const char *src) {
-    if (CHECKED()) {
-        size_t kept = REAL(strlen)(dst), added = REAL(strlen)(src) + 1;
-        check_read(src, added, CALLER);
-        check_read(dst, kept, CALLER);
-        check_write(dst + kept, added, CALLER);
-    }
+    if (CHECKED()) check_concat(dst, src, SIZE_MAX, CALLER);
     return REAL(strcat)(dst, src);
 }
 
+INTERCEPTOR char *__strcat_chk(char *dst, const char *src, size_t dst_size) {
+    if (CHECKED()) check_concat(dst, src, SIZE_MAX, CALLER);
+    return REAL(__strcat_chk)(dst, src, dst_size);
+}
+
 INTERCEPTOR char *strncat(char *dst, const char *src, size_t n) {
-    if (CHECKED()) {
-        size_t kept = REAL(strlen)(dst), added = REAL(strnlen)(src, n) + 1;
-        check_read(src, scanned(src, n), CALLER);
-        check_read(dst, kept, CALLER);
-        check_write(dst + kept, added, CALLER);
-    }
+    if (CHECKED()) check_concat(dst, src, n, CALLER);
     return REAL(strncat)(dst, src, n);
+}
+
+INTERCEPTOR char *__strncat_chk(char *dst, const char *src, size_t n, size_t dst_size) {
+    if (CHECKED()) check_concat(dst, src, n, CALLER);
+    return REAL(__strncat_chk)(dst, src, n, dst_size);
 }
 
 /* Compares up to max bytes as strncmp does, recording the bytes read:
@@ -232,25 +304,49 @@ INTERCEPTOR void *memchr(const void *s, int c, size_t n) {
     return found;
 }
 
+static void check_copy(void *dst, const void *src, size_t n, uintptr_t pc) {
+    check_read(src, n, pc);
+    check_write(dst, n, pc);
+}
+
 INTERCEPTOR void *memcpy(void *dst, const void *src, size_t n) {
-    if (CHECKED()) {
-        check_read(src, n, CALLER);
-        check_write(dst, n, CALLER);
-    }
+    if (CHECKED()) check_copy(dst, src, n, CALLER);
     return REAL(memcpy)(dst, src, n);
 }
 
+INTERCEPTOR void *__memcpy_chk(void *dst, const void *src, size_t n, size_t dst_size) {
+    if (CHECKED()) check_copy(dst, src, n, CALLER);
+    return REAL(__memcpy_chk)(dst, src, n, dst_size);
+}
+
 INTERCEPTOR void *memmove(void *dst, const void *src, size_t n) {
-    if (CHECKED()) {
-        check_read(src, n, CALLER);
-        check_write(dst, n, CALLER);
-    }
+    if (CHECKED()) check_copy(dst, src, n, CALLER);
     return REAL(memmove)(dst, src, n);
+}
+
+INTERCEPTOR void *__memmove_chk(void *dst, const void *src, size_t n, size_t dst_size) {
+    if (CHECKED()) check_copy(dst, src, n, CALLER);
+    return REAL(__memmove_chk)(dst, src, n, dst_size);
+}
+
+INTERCEPTOR void *mempcpy(void *dst, const void *src, size_t n) {
+    if (CHECKED()) check_copy(dst, src, n, CALLER);
+    return REAL(mempcpy)(dst, src, n);
+}
+
+INTERCEPTOR void *__mempcpy_chk(void *dst, const void *src, size_t n, size_t dst_size) {
+    if (CHECKED()) check_copy(dst, src, n, CALLER);
+    return REAL(__mempcpy_chk)(dst, src, n, dst_size);
 }
 
 INTERCEPTOR void *memset(void *dst, int c, size_t n) {
     if (CHECKED()) check_write(dst, n, CALLER);
     return REAL(memset)(dst, c, n);
+}
+
+INTERCEPTOR void *__memset_chk(void *dst, int c, size_t n, size_t dst_size) {
+    if (CHECKED()) check_write(dst, n, CALLER);
+    return REAL(__memset_chk)(dst, c, n, dst_size);
 }
 
 INTERCEPTOR void bzero(void *dst, size_t n) {
@@ -434,59 +530,103 @@ static size_t formatted(int len, size_t size) {
     return (size_t)len < size ? (size_t)len + 1 : size;
 }
 
+/* A printf call that formats into buf (size bytes at most, SIZE_MAX when
+ * unbounded) by `call` on ap: its %s arguments are read, then what it
+ * wrote is. Evaluates to the call's result. */
+#define FORMATTED_INTO(buf, size, fmt, ap, call)                         \
+    ({                                                                   \
+        bool checked_ = CHECKED() != NULL;                              \
+        if (checked_) check_format_args(fmt, ap, CALLER);               \
+        int len_ = (call);                                               \
+        if (checked_) check_write(buf, formatted(len_, size), CALLER);  \
+        len_;                                                            \
+    })
+
+/* A printf call that writes to a stream: its %s arguments are read. */
+#define FORMATTED_OUT(fmt, ap, call)                                     \
+    ({                                                                   \
+        if (CHECKED()) check_format_args(fmt, ap, CALLER);              \
+        (call);                                                          \
+    })
+
 INTERCEPTOR int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap) {
-    if (!CHECKED()) return REAL(vsnprintf)(buf, size, fmt, ap);
-    check_format_args(fmt, ap, CALLER);
-    int len = REAL(vsnprintf)(buf, size, fmt, ap);
-    check_write(buf, formatted(len, size), CALLER);
-    return len;
+    return FORMATTED_INTO(buf, size, fmt, ap, REAL(vsnprintf)(buf, size, fmt, ap));
+}
+
+INTERCEPTOR int __vsnprintf_chk(char *buf, size_t size, int flag, size_t buf_size,
+                                const char *fmt, va_list ap) {
+    return FORMATTED_INTO(buf, size, fmt, ap, REAL(__vsnprintf_chk)(buf, size, flag, buf_size, fmt, ap));
 }
 
 INTERCEPTOR int vsprintf(char *buf, const char *fmt, va_list ap) {
-    if (!CHECKED()) return REAL(vsprintf)(buf, fmt, ap);
-    check_format_args(fmt, ap, CALLER);
-    int len = REAL(vsprintf)(buf, fmt, ap);
-    check_write(buf, formatted(len, SIZE_MAX), CALLER);
-    return len;
+    return FORMATTED_INTO(buf, SIZE_MAX, fmt, ap, REAL(vsprintf)(buf, fmt, ap));
+}
+
+INTERCEPTOR int __vsprintf_chk(char *buf, int flag, size_t buf_size, const char *fmt, va_list ap) {
+    return FORMATTED_INTO(buf, SIZE_MAX, fmt, ap, REAL(__vsprintf_chk)(buf, flag, buf_size, fmt, ap));
 }
 
 INTERCEPTOR int snprintf(char *buf, size_t size, const char *fmt, ...) {
-    bool checked = CHECKED() != NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (checked) check_format_args(fmt, ap, CALLER);
-    int len = REAL(vsnprintf)(buf, size, fmt, ap);
+    int len = FORMATTED_INTO(buf, size, fmt, ap, REAL(vsnprintf)(buf, size, fmt, ap));
     va_end(ap);
-    if (checked) check_write(buf, formatted(len, size), CALLER);
+    return len;
+}
+
+INTERCEPTOR int __snprintf_chk(char *buf, size_t size, int flag, size_t buf_size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = FORMATTED_INTO(buf, size, fmt, ap,
+                             REAL(__vsnprintf_chk)(buf, size, flag, buf_size, fmt, ap));
+    va_end(ap);
     return len;
 }
 
 INTERCEPTOR int sprintf(char *buf, const char *fmt, ...) {
-    bool checked = CHECKED() != NULL;
     va_list ap;
     va_start(ap, fmt);
-    if (checked) check_format_args(fmt, ap, CALLER);
-    int len = REAL(vsprintf)(buf, fmt, ap);
+    int len = FORMATTED_INTO(buf, SIZE_MAX, fmt, ap, REAL(vsprintf)(buf, fmt, ap));
     va_end(ap);
-    if (checked) check_write(buf, formatted(len, SIZE_MAX), CALLER);
+    return len;
+}
+
+INTERCEPTOR int __sprintf_chk(char *buf, int flag, size_t buf_size, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = FORMATTED_INTO(buf, SIZE_MAX, fmt, ap, REAL(__vsprintf_chk)(buf, flag, buf_size, fmt, ap));
+    va_end(ap);
     return len;
 }
 
 INTERCEPTOR int vprintf(const char *fmt, va_list ap) {
-    if (CHECKED()) check_format_args(fmt, ap, CALLER);
-    return REAL(vprintf)(fmt, ap);
+    return FORMATTED_OUT(fmt, ap, REAL(vprintf)(fmt, ap));
+}
+
+INTERCEPTOR int __vprintf_chk(int flag, const char *fmt, va_list ap) {
+    return FORMATTED_OUT(fmt, ap, REAL(__vprintf_chk)(flag, fmt, ap));
 }
 
 INTERCEPTOR int vfprintf(FILE *f, const char *fmt, va_list ap) {
-    if (CHECKED()) check_format_args(fmt, ap, CALLER);
-    return REAL(vfprintf)(f, fmt, ap);
+    return FORMATTED_OUT(fmt, ap, REAL(vfprintf)(f, fmt, ap));
+}
+
+INTERCEPTOR int __vfprintf_chk(FILE *f, int flag, const char *fmt, va_list ap) {
+    return FORMATTED_OUT(fmt, ap, REAL(__vfprintf_chk)(f, flag, fmt, ap));
 }
 
 INTERCEPTOR int printf(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    if (CHECKED()) check_format_args(fmt, ap, CALLER);
-    int len = REAL(vprintf)(fmt, ap);
+    int len = FORMATTED_OUT(fmt, ap, REAL(vprintf)(fmt, ap));
+    va_end(ap);
+    return len;
+}
+
+INTERCEPTOR int __printf_chk(int flag, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = FORMATTED_OUT(fmt, ap, REAL(__vprintf_chk)(flag, fmt, ap));
     va_end(ap);
     return len;
 }
@@ -494,8 +634,15 @@ INTERCEPTOR int printf(const char *fmt, ...) {
 INTERCEPTOR int fprintf(FILE *f, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    if (CHECKED()) check_format_args(fmt, ap, CALLER);
-    int len = REAL(vfprintf)(f, fmt, ap);
+    int len = FORMATTED_OUT(fmt, ap, REAL(vfprintf)(f, fmt, ap));
+    va_end(ap);
+    return len;
+}
+
+INTERCEPTOR int __fprintf_chk(FILE *f, int flag, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int len = FORMATTED_OUT(fmt, ap, REAL(__vfprintf_chk)(f, flag, fmt, ap));
     va_end(ap);
     return len;
 }
@@ -508,15 +655,36 @@ INTERCEPTOR ssize_t read(int fd, void *buf, size_t n) {
     return got;
 }
 
+INTERCEPTOR ssize_t __read_chk(int fd, void *buf, size_t n, size_t buf_size) {
+    ssize_t got = REAL(__read_chk)(fd, buf, n, buf_size);
+    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
+    return got;
+}
+
 INTERCEPTOR ssize_t pread(int fd, void *buf, size_t n, off_t offset) {
     ssize_t got = REAL(pread)(fd, buf, n, offset);
     if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
     return got;
 }
 
+INTERCEPTOR ssize_t __pread_chk(int fd, void *buf, size_t n, off_t offset, size_t buf_size) {
+    ssize_t got = REAL(__pread_chk)(fd, buf, n, offset, buf_size);
+    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
+    return got;
+}
+
+/* MSG_TRUNC makes recv return a datagram's full length, past n. */
+static size_t received(ssize_t got, size_t n) { return (size_t)got < n ? (size_t)got : n; }
+
 INTERCEPTOR ssize_t recv(int fd, void *buf, size_t n, int flags) {
     ssize_t got = REAL(recv)(fd, buf, n, flags);
-    if (got > 0 && CHECKED()) check_write(buf, (size_t)got < n ? (size_t)got : n, CALLER);
+    if (got > 0 && CHECKED()) check_write(buf, received(got, n), CALLER);
+    return got;
+}
+
+INTERCEPTOR ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buf_size, int flags) {
+    ssize_t got = REAL(__recv_chk)(fd, buf, n, buf_size, flags);
+    if (got > 0 && CHECKED()) check_write(buf, received(got, n), CALLER);
     return got;
 }
 
@@ -565,6 +733,12 @@ INTERCEPTOR size_t fread(void *buf, size_t size, size_t n, FILE *f) {
     return got;
 }
 
+INTERCEPTOR size_t __fread_chk(void *buf, size_t buf_size, size_t size, size_t n, FILE *f) {
+    size_t got = REAL(__fread_chk)(buf, buf_size, size, n, f);
+    if (got && CHECKED()) check_write(buf, got * size, CALLER);
+    return got;
+}
+
 INTERCEPTOR size_t fwrite(const void *buf, size_t size, size_t n, FILE *f) {
     if (CHECKED()) check_read(buf, size * n, CALLER);
     return REAL(fwrite)(buf, size, n, f);
@@ -572,6 +746,12 @@ INTERCEPTOR size_t fwrite(const void *buf, size_t size, size_t n, FILE *f) {
 
 INTERCEPTOR char *fgets(char *buf, int n, FILE *f) {
     char *got = REAL(fgets)(buf, n, f);
+    if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);
+    return got;
+}
+
+INTERCEPTOR char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f) {
+    char *got = REAL(__fgets_chk)(buf, buf_size, n, f);
     if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);
     return got;
 }
