@@ -5,9 +5,9 @@
  * (__libc_malloc...), so behaviour and performance stay glibc's. Each live
  * block is recorded (size, allocating goroutine, its stack) in a hash table
  * with per-bucket locks, for "Location is heap block of size N ...
- * allocated by goroutine M". Freeing a block writes it and realloc reads
- * the old one, as the detector sees them (so an unordered access by
- * another goroutine is reported). The free's write stays in the shadow, so
+ * allocated by goroutine M". Freeing a block writes it, and so does
+ * realloc the old one, as the detector sees them (so an unordered access
+ * by another goroutine is reported). The write stays in the shadow, so
  * an access after the free that is not ordered after it is reported too
  * (a use after free, until the address is handed out again). Each block
  * handed out starts with its shadow cleared: a block at a reused address
@@ -142,15 +142,18 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
  * one would fault in shadow pages the program never touched. */
 enum { CHECKED_RELEASE_MAX = 1 << 20 };
 
-/* Ends p's life: free writes every byte of it (a racing access is a
- * use-after-free in waiting), realloc reads what it copies. A block too
- * large to check is forgotten at once instead. */
-static void release_block(void *p, bool write, uintptr_t pc) {
+/* Ends p's life, for free and realloc alike (C ends the old object of a
+ * realloc even when the new one starts at the same address): every byte
+ * of it is written, so a racing access is a use-after-free in waiting.
+ * The write stays until the address is handed out again (record), which a
+ * realloc in place does at once. A block too large to check is forgotten
+ * at once instead. */
+static void release_block(void *p, uintptr_t pc) {
     size_t size = forget(p);
     if (!size) return;
     struct race_g *rg = race_cur;
     if (rg && !rg->ignore && size <= CHECKED_RELEASE_MAX)
-        race_access_range(rg, (uintptr_t)p, size, write, pc);
+        race_access_range(rg, (uintptr_t)p, size, true, pc);
     else race_shadow_clear((uintptr_t)p, size);
 }
 
@@ -162,7 +165,7 @@ void *malloc(size_t n) {
 
 void free(void *p) {
     if (!p) return;
-    release_block(p, true, (uintptr_t)__builtin_return_address(0));
+    release_block(p, (uintptr_t)__builtin_return_address(0));
     __libc_free(p);
 }
 
@@ -173,7 +176,7 @@ void *calloc(size_t n, size_t size) {
 }
 
 void *realloc(void *old, size_t n) {
-    if (old) release_block(old, false, (uintptr_t)__builtin_return_address(0));
+    if (old) release_block(old, (uintptr_t)__builtin_return_address(0));
     void *p = __libc_realloc(old, n);
     if (p) record(p, n, (uintptr_t)__builtin_return_address(0));
     return p;
