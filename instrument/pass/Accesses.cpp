@@ -78,13 +78,24 @@ void emitAccess(IRBuilder<> &IRB, Value *Addr, Type *Ty, Align Alignment, bool I
 
 } // namespace
 
+// errno, reached through glibc's __errno_location(): the running thread's
+// own, so two accesses to one errno are never concurrent. Goroutines that
+// take turns on a thread share it, but so does every failing C library
+// call behind their backs, and the idiom (clear it, call, read it at once)
+// is right on any thread: reporting it would only be noise.
+static bool isErrnoLocation(const Value *Object) {
+  const auto *Call = dyn_cast<CallBase>(Object);
+  const Function *Callee = Call ? Call->getCalledFunction() : nullptr;
+  return Callee && Callee->getName() == "__errno_location";
+}
+
 bool AccessFilter::cannotRace(const Value *Addr) {
   if (Addr->getType()->getPointerAddressSpace() != 0)
     return true;
   const Value *Object = getUnderlyingObject(Addr);
   if (const auto *GV = dyn_cast<GlobalVariable>(Object))
     return GV->isConstant() || isToolCounter(GV);
-  if (isVtablePointerLoad(Object))
+  if (isVtablePointerLoad(Object) || isErrnoLocation(Object))
     return true;
   return isPrivateObject(Object);
 }

@@ -32,8 +32,9 @@
 //   - constant globals, data reached through a C++ vtable pointer, loads
 //     marked !invariant.load, globals incremented racily on purpose by
 //     coverage and profiling tools, the accesses other instrumentations
-//     (sanitizer coverage, UBSan) mark !nosanitize as their own, and memory
-//     outside address space 0;
+//     (sanitizer coverage, UBSan) mark !nosanitize as their own, errno
+//     (the running thread's own: Accesses.cpp), and memory outside
+//     address space 0;
 //   - a read followed by a write of the same address and at least the same
 //     size in the same basic block, with no call, atomic or fence in
 //     between: any race of the read is also a race of the write, so only
