@@ -83,18 +83,19 @@ size_t __fread_chk(void *buf, size_t buf_size, size_t size, size_t n, FILE *f);
 char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f);
 
 /* Every intercepted function, for its glibc pointer. */
-#define INTERCEPTED(X)                                                               \
-    X(strlen) X(strnlen) X(strcpy) X(stpcpy) X(strncpy) X(strcat) X(strncat)         \
-    X(strcmp) X(strncmp) X(memcmp) X(bcmp) X(memchr) X(strchr) X(strrchr) X(strstr)  \
-    X(strdup) X(strndup) X(memcpy) X(memmove) X(memset) X(bzero) X(vsnprintf)        \
-    X(vsprintf) X(vprintf) X(vfprintf) X(qsort) X(read) X(write) X(pread) X(pwrite)   \
-    X(recv) X(send) X(fread) X(fwrite) X(fgets) X(fputs) X(puts) X(getdelim)          \
-    X(strtol) X(strtoul) X(strtoll) X(strtoull) X(strtod) X(strtof) X(strtold)        \
-    X(strtok_r) X(readv) X(writev) X(mempcpy) X(stpncpy) X(__memcpy_chk)             \
-    X(__memmove_chk) X(__mempcpy_chk) X(__memset_chk) X(__strcpy_chk) X(__stpcpy_chk)  \
-    X(__strncpy_chk) X(__stpncpy_chk) X(__strcat_chk) X(__strncat_chk)                 \
-    X(__vsprintf_chk) X(__vsnprintf_chk) X(__vprintf_chk) X(__vfprintf_chk)           \
-    X(__read_chk) X(__pread_chk) X(__recv_chk) X(__fread_chk) X(__fgets_chk)
+#define INTERCEPTED(X)                                                             \
+    X(strlen) X(strnlen) X(strcpy) X(stpcpy) X(strncpy) X(strcat) X(strncat)       \
+    X(strcmp) X(strncmp) X(memcmp) X(bcmp) X(memchr) X(strchr) X(strrchr)          \
+    X(strstr) X(strdup) X(strndup) X(memcpy) X(memmove) X(memset) X(bzero)         \
+    X(vsnprintf) X(vsprintf) X(vprintf) X(vfprintf) X(qsort) X(qsort_r) X(bsearch) \
+    X(read) X(write) X(pread) X(pwrite) X(recv) X(send) X(fread) X(fwrite)         \
+    X(fgets) X(fputs) X(puts) X(getdelim) X(strtol) X(strtoul) X(strtoll)          \
+    X(strtoull) X(strtod) X(strtof) X(strtold) X(strtok_r) X(readv) X(writev)      \
+    X(mempcpy) X(stpncpy) X(__memcpy_chk) X(__memmove_chk) X(__mempcpy_chk)        \
+    X(__memset_chk) X(__strcpy_chk) X(__stpcpy_chk) X(__strncpy_chk)               \
+    X(__stpncpy_chk) X(__strcat_chk) X(__strncat_chk) X(__vsprintf_chk)            \
+    X(__vsnprintf_chk) X(__vprintf_chk) X(__vfprintf_chk) X(__read_chk)            \
+    X(__pread_chk) X(__recv_chk) X(__fread_chk) X(__fgets_chk)
 
 RACE_REAL_TABLE(INTERCEPTED)
 
@@ -354,14 +355,36 @@ INTERCEPTOR void bzero(void *dst, size_t n) {
     REAL(bzero)(dst, n);
 }
 
-/* The comparator's frames go on top of qsort's caller, as if qsort were
- * instrumented: without that frame its stacks would skip the caller. */
+/* The comparator's frames go on top of the sort's or search's caller, as
+ * if the C library were instrumented: without that frame its stacks would
+ * skip the caller. A sort writes the whole array (it moves elements); a
+ * search's reads are its comparator's, checked there. */
+#define WITH_CALLERS_FRAME(checked, call)                   \
+    do {                                                    \
+        bool pushed_ = (checked);                           \
+        if (pushed_) __gorace_func_entry((void *)CALLER);   \
+        call;                                               \
+        if (pushed_) __gorace_func_exit();                  \
+    } while (0)
+
 INTERCEPTOR void qsort(void *base, size_t n, size_t size, int (*compare)(const void *, const void *)) {
     bool checked = CHECKED() != NULL;
     if (n > 1 && checked) check_write(base, n * size, CALLER);
-    if (checked) __gorace_func_entry((void *)CALLER);
-    REAL(qsort)(base, n, size, compare);
-    if (checked) __gorace_func_exit();
+    WITH_CALLERS_FRAME(checked, REAL(qsort)(base, n, size, compare));
+}
+
+INTERCEPTOR void qsort_r(void *base, size_t n, size_t size,
+                         int (*compare)(const void *, const void *, void *), void *arg) {
+    bool checked = CHECKED() != NULL;
+    if (n > 1 && checked) check_write(base, n * size, CALLER);
+    WITH_CALLERS_FRAME(checked, REAL(qsort_r)(base, n, size, compare, arg));
+}
+
+INTERCEPTOR void *bsearch(const void *key, const void *base, size_t n, size_t size,
+                          int (*compare)(const void *, const void *)) {
+    void *found;
+    WITH_CALLERS_FRAME(CHECKED() != NULL, found = REAL(bsearch)(key, base, n, size, compare));
+    return found;
 }
 
 /* ---- number parsing and tokens ---- */
