@@ -120,104 +120,78 @@ static bool unlock_refused(const pthread_mutex_t *m) {
     return owner_checked && m->__data.__owner != thread_id();
 }
 
-/* A robust mutex whose owner died is locked all the same. */
-static inline bool lock_taken(int rc) { return rc == 0 || rc == EOWNERDEAD; }
-
-INTERCEPTOR int pthread_mutex_lock(pthread_mutex_t *m) {
-    int rc = REAL(pthread_mutex_lock)(m);
-    if (lock_taken(rc)) locked(m, true, CALLER);
-    return rc;
+/* A robust mutex whose owner died is locked all the same (C11's mtx calls
+ * return thrd_success, 0, when they lock). */
+static void mutex_locked(const void *m, int rc, bool waited, uintptr_t pc) {
+    if (rc == 0 || rc == EOWNERDEAD) locked(m, waited, pc);
 }
 
-INTERCEPTOR int pthread_mutex_trylock(pthread_mutex_t *m) {
-    int rc = REAL(pthread_mutex_trylock)(m);
-    if (lock_taken(rc)) locked(m, false, CALLER);
-    return rc;
+/* The clock read unlocks release to, for the next write lock. */
+static const void *readers_clock(const void *rw) { return (const char *)rw + 1; }
+
+static void read_locked(const void *rw, int rc, bool waited, uintptr_t pc) {
+    if (rc == 0) locked(rw, waited, pc);
 }
 
-INTERCEPTOR int pthread_mutex_timedlock(pthread_mutex_t *restrict m,
-                                        const struct timespec *restrict deadline) {
-    int rc = REAL(pthread_mutex_timedlock)(m, deadline);
-    if (lock_taken(rc)) locked(m, true, CALLER);
-    return rc;
+static void write_locked(const void *rw, int rc, bool waited, uintptr_t pc) {
+    if (rc != 0) return;
+    locked(rw, waited, pc);
+    acquire(readers_clock(rw));
 }
 
-INTERCEPTOR int pthread_mutex_clocklock(pthread_mutex_t *restrict m, clockid_t clock,
-                                        const struct timespec *restrict deadline) {
-    int rc = REAL(pthread_mutex_clocklock)(m, clock, deadline);
-    if (lock_taken(rc)) locked(m, true, CALLER);
-    return rc;
+static void sem_acquired(const void *s, int rc, bool waited, uintptr_t pc) {
+    (void)waited, (void)pc;
+    if (rc == 0) acquire(s);
 }
+
+/* A lock or wait: glibc's call, then what its result means for object
+ * (waited: whether the call could wait, for the lock-order graph). */
+#define LOCK_INTERCEPTOR(name, params, args, object, outcome, waited) \
+    INTERCEPTOR int name params {                                     \
+        int rc = REAL(name) args;                                     \
+        outcome(object, rc, waited, CALLER);                          \
+        return rc;                                                    \
+    }
+
+/* A condition wait gives its mutex up and takes it back, whatever it
+ * returns (a timed-out wait holds the mutex again too). */
+#define COND_WAIT_INTERCEPTOR(name, params, args, mutex) \
+    INTERCEPTOR int name params {                        \
+        unlocking(mutex);                                \
+        int rc = REAL(name) args;                        \
+        locked(mutex, true, CALLER);                     \
+        return rc;                                       \
+    }
+
+typedef const struct timespec *restrict deadline_t;
+
+LOCK_INTERCEPTOR(pthread_mutex_lock, (pthread_mutex_t *m), (m), m, mutex_locked, true)
+LOCK_INTERCEPTOR(pthread_mutex_trylock, (pthread_mutex_t *m), (m), m, mutex_locked, false)
+LOCK_INTERCEPTOR(pthread_mutex_timedlock, (pthread_mutex_t *restrict m, deadline_t deadline),
+                 (m, deadline), m, mutex_locked, true)
+LOCK_INTERCEPTOR(pthread_mutex_clocklock,
+                 (pthread_mutex_t *restrict m, clockid_t clock, deadline_t deadline),
+                 (m, clock, deadline), m, mutex_locked, true)
 
 INTERCEPTOR int pthread_mutex_unlock(pthread_mutex_t *m) {
     if (recording() && !unlock_refused(m)) unlocking(m);
     return REAL(pthread_mutex_unlock)(m);
 }
 
-/* The clock read unlocks release to, for the next write lock. */
-static const void *readers_clock(const pthread_rwlock_t *rw) { return (const char *)rw + 1; }
-
-static void read_locked(pthread_rwlock_t *rw, int rc, bool waited, uintptr_t pc) {
-    if (rc == 0) locked(rw, waited, pc);
-}
-
-static void write_locked(pthread_rwlock_t *rw, int rc, bool waited, uintptr_t pc) {
-    if (rc != 0) return;
-    locked(rw, waited, pc);
-    acquire(readers_clock(rw));
-}
-
-INTERCEPTOR int pthread_rwlock_rdlock(pthread_rwlock_t *rw) {
-    int rc = REAL(pthread_rwlock_rdlock)(rw);
-    read_locked(rw, rc, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw) {
-    int rc = REAL(pthread_rwlock_tryrdlock)(rw);
-    read_locked(rw, rc, false, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict rw,
-                                           const struct timespec *restrict deadline) {
-    int rc = REAL(pthread_rwlock_timedrdlock)(rw, deadline);
-    read_locked(rw, rc, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_clockrdlock(pthread_rwlock_t *restrict rw, clockid_t clock,
-                                           const struct timespec *restrict deadline) {
-    int rc = REAL(pthread_rwlock_clockrdlock)(rw, clock, deadline);
-    read_locked(rw, rc, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_wrlock(pthread_rwlock_t *rw) {
-    int rc = REAL(pthread_rwlock_wrlock)(rw);
-    write_locked(rw, rc, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_trywrlock(pthread_rwlock_t *rw) {
-    int rc = REAL(pthread_rwlock_trywrlock)(rw);
-    write_locked(rw, rc, false, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_timedwrlock(pthread_rwlock_t *restrict rw,
-                                           const struct timespec *restrict deadline) {
-    int rc = REAL(pthread_rwlock_timedwrlock)(rw, deadline);
-    write_locked(rw, rc, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_rwlock_clockwrlock(pthread_rwlock_t *restrict rw, clockid_t clock,
-                                           const struct timespec *restrict deadline) {
-    int rc = REAL(pthread_rwlock_clockwrlock)(rw, clock, deadline);
-    write_locked(rw, rc, true, CALLER);
-    return rc;
-}
+LOCK_INTERCEPTOR(pthread_rwlock_rdlock, (pthread_rwlock_t *rw), (rw), rw, read_locked, true)
+LOCK_INTERCEPTOR(pthread_rwlock_tryrdlock, (pthread_rwlock_t *rw), (rw), rw, read_locked, false)
+LOCK_INTERCEPTOR(pthread_rwlock_timedrdlock, (pthread_rwlock_t *restrict rw, deadline_t deadline),
+                 (rw, deadline), rw, read_locked, true)
+LOCK_INTERCEPTOR(pthread_rwlock_clockrdlock,
+                 (pthread_rwlock_t *restrict rw, clockid_t clock, deadline_t deadline),
+                 (rw, clock, deadline), rw, read_locked, true)
+LOCK_INTERCEPTOR(pthread_rwlock_wrlock, (pthread_rwlock_t *rw), (rw), rw, write_locked, true)
+LOCK_INTERCEPTOR(pthread_rwlock_trywrlock, (pthread_rwlock_t *rw), (rw), rw, write_locked, false)
+LOCK_INTERCEPTOR(pthread_rwlock_timedwrlock, (pthread_rwlock_t *restrict rw, deadline_t deadline),
+                 (rw, deadline), rw, write_locked, true)
+LOCK_INTERCEPTOR(pthread_rwlock_clockwrlock,
+                 (pthread_rwlock_t *restrict rw, clockid_t clock, deadline_t deadline),
+                 (rw, clock, deadline), rw, write_locked, true)
 
 INTERCEPTOR int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
     if (recording()) {
@@ -228,47 +202,24 @@ INTERCEPTOR int pthread_rwlock_unlock(pthread_rwlock_t *rw) {
     return REAL(pthread_rwlock_unlock)(rw);
 }
 
-INTERCEPTOR int pthread_spin_lock(pthread_spinlock_t *s) {
-    int rc = REAL(pthread_spin_lock)(s);
-    if (rc == 0) locked((const void *)s, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_spin_trylock(pthread_spinlock_t *s) {
-    int rc = REAL(pthread_spin_trylock)(s);
-    if (rc == 0) locked((const void *)s, false, CALLER);
-    return rc;
-}
+LOCK_INTERCEPTOR(pthread_spin_lock, (pthread_spinlock_t *s), (s), (const void *)s, mutex_locked, true)
+LOCK_INTERCEPTOR(pthread_spin_trylock, (pthread_spinlock_t *s), (s), (const void *)s, mutex_locked,
+                 false)
 
 INTERCEPTOR int pthread_spin_unlock(pthread_spinlock_t *s) {
     unlocking((const void *)s);
     return REAL(pthread_spin_unlock)(s);
 }
 
-/* A condition wait gives its mutex up and takes it back, whatever it
- * returns (a timed-out wait holds the mutex again too). */
-INTERCEPTOR int pthread_cond_wait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m) {
-    unlocking(m);
-    int rc = REAL(pthread_cond_wait)(c, m);
-    locked(m, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_cond_timedwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m,
-                                       const struct timespec *restrict deadline) {
-    unlocking(m);
-    int rc = REAL(pthread_cond_timedwait)(c, m, deadline);
-    locked(m, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int pthread_cond_clockwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m,
-                                       clockid_t clock, const struct timespec *restrict deadline) {
-    unlocking(m);
-    int rc = REAL(pthread_cond_clockwait)(c, m, clock, deadline);
-    locked(m, true, CALLER);
-    return rc;
-}
+COND_WAIT_INTERCEPTOR(pthread_cond_wait, (pthread_cond_t *restrict c, pthread_mutex_t *restrict m),
+                      (c, m), m)
+COND_WAIT_INTERCEPTOR(pthread_cond_timedwait,
+                      (pthread_cond_t *restrict c, pthread_mutex_t *restrict m, deadline_t deadline),
+                      (c, m, deadline), m)
+COND_WAIT_INTERCEPTOR(pthread_cond_clockwait,
+                      (pthread_cond_t *restrict c, pthread_mutex_t *restrict m, clockid_t clock,
+                       deadline_t deadline),
+                      (c, m, clock, deadline), m)
 
 INTERCEPTOR int pthread_barrier_wait(pthread_barrier_t *b) {
     release(b);
@@ -277,30 +228,12 @@ INTERCEPTOR int pthread_barrier_wait(pthread_barrier_t *b) {
     return rc;
 }
 
-INTERCEPTOR int sem_wait(sem_t *s) {
-    int rc = REAL(sem_wait)(s);
-    if (rc == 0) acquire(s);
-    return rc;
-}
-
-INTERCEPTOR int sem_trywait(sem_t *s) {
-    int rc = REAL(sem_trywait)(s);
-    if (rc == 0) acquire(s);
-    return rc;
-}
-
-INTERCEPTOR int sem_timedwait(sem_t *restrict s, const struct timespec *restrict deadline) {
-    int rc = REAL(sem_timedwait)(s, deadline);
-    if (rc == 0) acquire(s);
-    return rc;
-}
-
-INTERCEPTOR int sem_clockwait(sem_t *restrict s, clockid_t clock,
-                              const struct timespec *restrict deadline) {
-    int rc = REAL(sem_clockwait)(s, clock, deadline);
-    if (rc == 0) acquire(s);
-    return rc;
-}
+LOCK_INTERCEPTOR(sem_wait, (sem_t *s), (s), s, sem_acquired, true)
+LOCK_INTERCEPTOR(sem_trywait, (sem_t *s), (s), s, sem_acquired, false)
+LOCK_INTERCEPTOR(sem_timedwait, (sem_t *restrict s, deadline_t deadline), (s, deadline), s,
+                 sem_acquired, true)
+LOCK_INTERCEPTOR(sem_clockwait, (sem_t *restrict s, clockid_t clock, deadline_t deadline),
+                 (s, clock, deadline), s, sem_acquired, true)
 
 INTERCEPTOR int sem_post(sem_t *s) {
     release(s);
@@ -349,40 +282,16 @@ INTERCEPTOR void call_once(once_flag *flag, void (*routine)(void)) {
 
 /* C11's threads call glibc's pthread functions internally, past the ones
  * above: their mutex is the same object at the same address. */
-INTERCEPTOR int mtx_lock(mtx_t *m) {
-    int rc = REAL(mtx_lock)(m);
-    if (rc == thrd_success) locked(m, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int mtx_trylock(mtx_t *m) {
-    int rc = REAL(mtx_trylock)(m);
-    if (rc == thrd_success) locked(m, false, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int mtx_timedlock(mtx_t *restrict m, const struct timespec *restrict deadline) {
-    int rc = REAL(mtx_timedlock)(m, deadline);
-    if (rc == thrd_success) locked(m, true, CALLER);
-    return rc;
-}
+LOCK_INTERCEPTOR(mtx_lock, (mtx_t *m), (m), m, mutex_locked, true)
+LOCK_INTERCEPTOR(mtx_trylock, (mtx_t *m), (m), m, mutex_locked, false)
+LOCK_INTERCEPTOR(mtx_timedlock, (mtx_t *restrict m, deadline_t deadline), (m, deadline), m,
+                 mutex_locked, true)
 
 INTERCEPTOR int mtx_unlock(mtx_t *m) {
     if (recording() && !unlock_refused((const pthread_mutex_t *)m)) unlocking(m);
     return REAL(mtx_unlock)(m);
 }
 
-INTERCEPTOR int cnd_wait(cnd_t *c, mtx_t *m) {
-    unlocking(m);
-    int rc = REAL(cnd_wait)(c, m);
-    locked(m, true, CALLER);
-    return rc;
-}
-
-INTERCEPTOR int cnd_timedwait(cnd_t *restrict c, mtx_t *restrict m,
-                              const struct timespec *restrict deadline) {
-    unlocking(m);
-    int rc = REAL(cnd_timedwait)(c, m, deadline);
-    locked(m, true, CALLER);
-    return rc;
-}
+COND_WAIT_INTERCEPTOR(cnd_wait, (cnd_t *c, mtx_t *m), (c, m), m)
+COND_WAIT_INTERCEPTOR(cnd_timedwait, (cnd_t *restrict c, mtx_t *restrict m, deadline_t deadline),
+                      (c, m, deadline), m)
