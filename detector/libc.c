@@ -46,6 +46,8 @@
 #include "intercept.h"
 #include "race_abi.h"
 
+#include <ctype.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,13 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+/* <stdio.h> defines these as macros too, when optimising: the functions
+ * are what a program that calls them (or takes their address) reaches. */
+#undef fread_unlocked
+#undef fwrite_unlocked
+#undef fgets_unlocked
+#undef fputs_unlocked
 
 /* glibc's _FORTIFY_SOURCE variants, which its headers declare only in
  * fortified compiles: each checks its destination's size (the object
@@ -95,7 +104,11 @@ char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f);
     X(__memset_chk) X(__strcpy_chk) X(__stpcpy_chk) X(__strncpy_chk)               \
     X(__stpncpy_chk) X(__strcat_chk) X(__strncat_chk) X(__vsprintf_chk)            \
     X(__vsnprintf_chk) X(__vprintf_chk) X(__vfprintf_chk) X(__read_chk)            \
-    X(__pread_chk) X(__recv_chk) X(__fread_chk) X(__fgets_chk)
+    X(__pread_chk) X(__recv_chk) X(__fread_chk) X(__fgets_chk) X(strcasecmp)       \
+    X(strncasecmp) X(strchrnul) X(rawmemchr) X(strspn) X(strcspn) X(strpbrk)       \
+    X(strsep) X(memrchr) X(memccpy) X(pread64) X(__pread64_chk) X(pwrite64)        \
+    X(fread_unlocked) X(fgets_unlocked) X(fwrite_unlocked) X(fputs_unlocked)       \
+    X(strtoimax) X(strtoumax) X(vasprintf)
 
 RACE_REAL_TABLE(INTERCEPTED)
 
@@ -203,30 +216,58 @@ INTERCEPTOR char *__strncat_chk(char *dst, const char *src, size_t n, size_t dst
     return REAL(__strncat_chk)(dst, src, n, dst_size);
 }
 
-/* Compares up to max bytes as strncmp does, recording the bytes read:
- * both strings up to the first difference or terminator. */
-static int compare_checked(const char *a, const char *b, size_t max, uintptr_t pc) {
+/* Compares up to max bytes as strncmp does (strncasecmp when fold_case),
+ * recording the bytes read: both strings up to the first difference or
+ * terminator. */
+static int compare_checked(const char *a, const char *b, size_t max, bool fold_case, uintptr_t pc) {
     size_t i = 0;
-    while (i < max && a[i] && a[i] == b[i]) i++;
+    int diff = 0;
+    for (; i < max; i++) {
+        int ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+        diff = fold_case ? tolower(ca) - tolower(cb) : ca - cb;
+        if (diff || !ca) break;
+    }
     size_t read = i < max ? i + 1 : max;
     check_read(a, read, pc);
     check_read(b, read, pc);
-    return i < max ? (unsigned char)a[i] - (unsigned char)b[i] : 0;
+    return i < max ? diff : 0;
 }
 
 INTERCEPTOR int strcmp(const char *a, const char *b) {
-    if (CHECKED()) return compare_checked(a, b, SIZE_MAX, CALLER);
+    if (CHECKED()) return compare_checked(a, b, SIZE_MAX, false, CALLER);
     return REAL(strcmp)(a, b);
 }
 
 INTERCEPTOR int strncmp(const char *a, const char *b, size_t n) {
-    if (CHECKED()) return compare_checked(a, b, n, CALLER);
+    if (CHECKED()) return compare_checked(a, b, n, false, CALLER);
     return REAL(strncmp)(a, b, n);
+}
+
+INTERCEPTOR int strcasecmp(const char *a, const char *b) {
+    if (CHECKED()) return compare_checked(a, b, SIZE_MAX, true, CALLER);
+    return REAL(strcasecmp)(a, b);
+}
+
+INTERCEPTOR int strncasecmp(const char *a, const char *b, size_t n) {
+    if (CHECKED()) return compare_checked(a, b, n, true, CALLER);
+    return REAL(strncasecmp)(a, b, n);
 }
 
 INTERCEPTOR char *strchr(const char *s, int c) {
     char *found = REAL(strchr)(s, c);
     if (CHECKED()) check_read(s, found ? (size_t)(found - s) + 1 : REAL(strlen)(s) + 1, CALLER);
+    return found;
+}
+
+INTERCEPTOR char *strchrnul(const char *s, int c) {
+    char *found = REAL(strchrnul)(s, c);
+    if (CHECKED()) check_read(s, (size_t)(found - s) + 1, CALLER);
+    return found;
+}
+
+INTERCEPTOR void *rawmemchr(const void *s, int c) {
+    void *found = REAL(rawmemchr)(s, c);
+    if (CHECKED()) check_read(s, (size_t)((char *)found - (char *)s) + 1, CALLER);
     return found;
 }
 
@@ -245,6 +286,47 @@ INTERCEPTOR char *strstr(const char *haystack, const char *needle) {
                    CALLER);
     }
     return found;
+}
+
+/* strspn, strcspn, strpbrk and strsep read their whole set, and s up to
+ * the byte that stopped them (its terminator at the latest). */
+static void check_span(const char *s, size_t stop, const char *set, uintptr_t pc) {
+    check_read(set, REAL(strlen)(set) + 1, pc);
+    check_read(s, stop + 1, pc);
+}
+
+INTERCEPTOR size_t strspn(const char *s, const char *accept) {
+    size_t n = REAL(strspn)(s, accept);
+    if (CHECKED()) check_span(s, n, accept, CALLER);
+    return n;
+}
+
+INTERCEPTOR size_t strcspn(const char *s, const char *reject) {
+    size_t n = REAL(strcspn)(s, reject);
+    if (CHECKED()) check_span(s, n, reject, CALLER);
+    return n;
+}
+
+INTERCEPTOR char *strpbrk(const char *s, const char *accept) {
+    char *found = REAL(strpbrk)(s, accept);
+    if (CHECKED()) check_span(s, found ? (size_t)(found - s) : REAL(strlen)(s), accept, CALLER);
+    return found;
+}
+
+/* strsep also ends the token it returns (writing the delimiter it found)
+ * and moves *stringp past it. */
+INTERCEPTOR char *strsep(char **stringp, const char *delim) {
+    if (CHECKED()) {
+        check_read(stringp, sizeof *stringp, CALLER);
+        char *token = *stringp;
+        if (token) {
+            size_t len = REAL(strcspn)(token, delim);
+            check_span(token, len, delim, CALLER);
+            if (token[len]) check_write(token + len, 1, CALLER);
+            check_write(stringp, sizeof *stringp, CALLER);
+        }
+    }
+    return REAL(strsep)(stringp, delim);
 }
 
 /* malloc(size) as called from a frame of the calling interceptor, itself
@@ -299,6 +381,15 @@ INTERCEPTOR int bcmp(const void *a, const void *b, size_t n) {
     return REAL(bcmp)(a, b, n);
 }
 
+INTERCEPTOR void *memrchr(const void *s, int c, size_t n) {
+    void *found = REAL(memrchr)(s, c, n);
+    if (CHECKED()) {
+        size_t from = found ? (size_t)((char *)found - (char *)s) : 0;
+        check_read((const char *)s + from, n - from, CALLER);
+    }
+    return found;
+}
+
 INTERCEPTOR void *memchr(const void *s, int c, size_t n) {
     void *found = REAL(memchr)(s, c, n);
     if (CHECKED()) check_read(s, found ? (size_t)((char *)found - (char *)s) + 1 : n, CALLER);
@@ -338,6 +429,13 @@ INTERCEPTOR void *mempcpy(void *dst, const void *src, size_t n) {
 INTERCEPTOR void *__mempcpy_chk(void *dst, const void *src, size_t n, size_t dst_size) {
     if (CHECKED()) check_copy(dst, src, n, CALLER);
     return REAL(__mempcpy_chk)(dst, src, n, dst_size);
+}
+
+/* memccpy copies up to and including the first c, at most n bytes. */
+INTERCEPTOR void *memccpy(void *dst, const void *src, int c, size_t n) {
+    void *end = REAL(memccpy)(dst, src, c, n);
+    if (CHECKED()) check_copy(dst, src, end ? (size_t)((char *)end - (char *)dst) : n, CALLER);
+    return end;
 }
 
 INTERCEPTOR void *memset(void *dst, int c, size_t n) {
@@ -415,6 +513,8 @@ PARSE_INTERCEPTOR(unsigned long long, strtoull, (const char *s, char **endp, int
 PARSE_INTERCEPTOR(double, strtod, (const char *s, char **endp), (s, &end))
 PARSE_INTERCEPTOR(float, strtof, (const char *s, char **endp), (s, &end))
 PARSE_INTERCEPTOR(long double, strtold, (const char *s, char **endp), (s, &end))
+PARSE_INTERCEPTOR(intmax_t, strtoimax, (const char *s, char **endp, int base), (s, &end, base))
+PARSE_INTERCEPTOR(uintmax_t, strtoumax, (const char *s, char **endp, int base), (s, &end, base))
 
 /* glibc's atoi and friends are strtol and strtod without an end pointer. */
 INTERCEPTOR int atoi(const char *s) {
@@ -622,6 +722,23 @@ INTERCEPTOR int __sprintf_chk(char *buf, int flag, size_t buf_size, const char *
     return len;
 }
 
+/* asprintf allocates its buffer (as from the user's call, through
+ * malloc's interception) and writes the caller's pointer. */
+INTERCEPTOR int vasprintf(char **out, const char *fmt, va_list ap) {
+    bool checked = CHECKED() != NULL;
+    if (checked) check_write(out, sizeof *out, CALLER);
+    return FORMATTED_OUT(fmt, ap, REAL(vasprintf)(out, fmt, ap));
+}
+
+INTERCEPTOR int asprintf(char **out, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (CHECKED()) check_write(out, sizeof *out, CALLER);
+    int len = FORMATTED_OUT(fmt, ap, REAL(vasprintf)(out, fmt, ap));
+    va_end(ap);
+    return len;
+}
+
 INTERCEPTOR int vprintf(const char *fmt, va_list ap) {
     return FORMATTED_OUT(fmt, ap, REAL(vprintf)(fmt, ap));
 }
@@ -672,29 +789,23 @@ INTERCEPTOR int __fprintf_chk(FILE *f, int flag, const char *fmt, ...) {
 
 /* ---- I/O ---- */
 
-INTERCEPTOR ssize_t read(int fd, void *buf, size_t n) {
-    ssize_t got = REAL(read)(fd, buf, n);
-    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
-    return got;
-}
+/* A read into buf, which the call fills as far as it returns. */
+#define READ_INTERCEPTOR(name, params, args)                                     \
+    INTERCEPTOR ssize_t name params {                                            \
+        ssize_t got = REAL(name) args;                                           \
+        if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);        \
+        return got;                                                              \
+    }
 
-INTERCEPTOR ssize_t __read_chk(int fd, void *buf, size_t n, size_t buf_size) {
-    ssize_t got = REAL(__read_chk)(fd, buf, n, buf_size);
-    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
-    return got;
-}
-
-INTERCEPTOR ssize_t pread(int fd, void *buf, size_t n, off_t offset) {
-    ssize_t got = REAL(pread)(fd, buf, n, offset);
-    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
-    return got;
-}
-
-INTERCEPTOR ssize_t __pread_chk(int fd, void *buf, size_t n, off_t offset, size_t buf_size) {
-    ssize_t got = REAL(__pread_chk)(fd, buf, n, offset, buf_size);
-    if (got > 0 && CHECKED()) check_write(buf, (size_t)got, CALLER);
-    return got;
-}
+READ_INTERCEPTOR(read, (int fd, void *buf, size_t n), (fd, buf, n))
+READ_INTERCEPTOR(__read_chk, (int fd, void *buf, size_t n, size_t buf_size), (fd, buf, n, buf_size))
+READ_INTERCEPTOR(pread, (int fd, void *buf, size_t n, off_t offset), (fd, buf, n, offset))
+READ_INTERCEPTOR(__pread_chk, (int fd, void *buf, size_t n, off_t offset, size_t buf_size),
+                 (fd, buf, n, offset, buf_size))
+/* What <unistd.h> calls under _FILE_OFFSET_BITS=64. */
+READ_INTERCEPTOR(pread64, (int fd, void *buf, size_t n, off64_t offset), (fd, buf, n, offset))
+READ_INTERCEPTOR(__pread64_chk, (int fd, void *buf, size_t n, off64_t offset, size_t buf_size),
+                 (fd, buf, n, offset, buf_size))
 
 /* MSG_TRUNC makes recv return a datagram's full length, past n. */
 static size_t received(ssize_t got, size_t n) { return (size_t)got < n ? (size_t)got : n; }
@@ -719,6 +830,11 @@ INTERCEPTOR ssize_t write(int fd, const void *buf, size_t n) {
 INTERCEPTOR ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
     if (CHECKED()) check_read(buf, n, CALLER);
     return REAL(pwrite)(fd, buf, n, offset);
+}
+
+INTERCEPTOR ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t offset) {
+    if (CHECKED()) check_read(buf, n, CALLER);
+    return REAL(pwrite64)(fd, buf, n, offset);
 }
 
 /* An I/O vector: the array itself is read, and its buffers, in order, as
@@ -750,38 +866,49 @@ INTERCEPTOR ssize_t send(int fd, const void *buf, size_t n, int flags) {
     return REAL(send)(fd, buf, n, flags);
 }
 
-INTERCEPTOR size_t fread(void *buf, size_t size, size_t n, FILE *f) {
-    size_t got = REAL(fread)(buf, size, n, f);
-    if (got && CHECKED()) check_write(buf, got * size, CALLER);
-    return got;
-}
+/* fread and its variants write the elements they read. */
+#define FREAD_INTERCEPTOR(name, params, args)                                  \
+    INTERCEPTOR size_t name params {                                           \
+        size_t got = REAL(name) args;                                          \
+        if (got && CHECKED()) check_write(buf, got * size, CALLER);            \
+        return got;                                                            \
+    }
 
-INTERCEPTOR size_t __fread_chk(void *buf, size_t buf_size, size_t size, size_t n, FILE *f) {
-    size_t got = REAL(__fread_chk)(buf, buf_size, size, n, f);
-    if (got && CHECKED()) check_write(buf, got * size, CALLER);
-    return got;
-}
+FREAD_INTERCEPTOR(fread, (void *buf, size_t size, size_t n, FILE *f), (buf, size, n, f))
+FREAD_INTERCEPTOR(__fread_chk, (void *buf, size_t buf_size, size_t size, size_t n, FILE *f),
+                  (buf, buf_size, size, n, f))
+FREAD_INTERCEPTOR(fread_unlocked, (void *buf, size_t size, size_t n, FILE *f), (buf, size, n, f))
+
+/* fgets and its variants write the line they read, with its terminator. */
+#define FGETS_INTERCEPTOR(name, params, args)                                       \
+    INTERCEPTOR char *name params {                                                 \
+        char *got = REAL(name) args;                                                \
+        if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);      \
+        return got;                                                                 \
+    }
+
+FGETS_INTERCEPTOR(fgets, (char *buf, int n, FILE *f), (buf, n, f))
+FGETS_INTERCEPTOR(__fgets_chk, (char *buf, size_t buf_size, int n, FILE *f), (buf, buf_size, n, f))
+FGETS_INTERCEPTOR(fgets_unlocked, (char *buf, int n, FILE *f), (buf, n, f))
 
 INTERCEPTOR size_t fwrite(const void *buf, size_t size, size_t n, FILE *f) {
     if (CHECKED()) check_read(buf, size * n, CALLER);
     return REAL(fwrite)(buf, size, n, f);
 }
 
-INTERCEPTOR char *fgets(char *buf, int n, FILE *f) {
-    char *got = REAL(fgets)(buf, n, f);
-    if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);
-    return got;
-}
-
-INTERCEPTOR char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f) {
-    char *got = REAL(__fgets_chk)(buf, buf_size, n, f);
-    if (got && CHECKED()) check_write(buf, REAL(strlen)(buf) + 1, CALLER);
-    return got;
+INTERCEPTOR size_t fwrite_unlocked(const void *buf, size_t size, size_t n, FILE *f) {
+    if (CHECKED()) check_read(buf, size * n, CALLER);
+    return REAL(fwrite_unlocked)(buf, size, n, f);
 }
 
 INTERCEPTOR int fputs(const char *s, FILE *f) {
     if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
     return REAL(fputs)(s, f);
+}
+
+INTERCEPTOR int fputs_unlocked(const char *s, FILE *f) {
+    if (CHECKED()) check_read(s, REAL(strlen)(s) + 1, CALLER);
+    return REAL(fputs_unlocked)(s, f);
 }
 
 INTERCEPTOR int puts(const char *s) {
@@ -802,6 +929,13 @@ static ssize_t getdelim_checked(char **line, size_t *size, int delim, FILE *f, u
 }
 
 INTERCEPTOR ssize_t getdelim(char **line, size_t *size, int delim, FILE *f) {
+    if (!CHECKED()) return REAL(getdelim)(line, size, delim, f);
+    return getdelim_checked(line, size, delim, f, CALLER);
+}
+
+/* What <stdio.h> makes of getdelim and getline with _GNU_SOURCE when
+ * optimising. */
+INTERCEPTOR ssize_t __getdelim(char **line, size_t *size, int delim, FILE *f) {
     if (!CHECKED()) return REAL(getdelim)(line, size, delim, f);
     return getdelim_checked(line, size, delim, f, CALLER);
 }
