@@ -380,6 +380,18 @@ static inline bool covers(uint64_t s, uint64_t me, uint64_t segment_start) {
     return (s & kind) == (me & ~SH_EPOCH_MASK) && sh_epoch(s) >= segment_start;
 }
 
+/* Whether read set r holds an entry that covers me. Lock-free, as
+ * refresh_own_read: a word many goroutines read (a flag others spin on)
+ * would otherwise record each of our reads of it again, each one an
+ * event that pushes older ones out of the history. */
+static bool rset_covers(uint64_t r, uint64_t me, uint64_t segment_start) {
+    struct rset *s = rset_get(r);
+    uint32_t n = __atomic_load_n(&s->n, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n && i < RSET_MAX; i++)
+        if (covers(__atomic_load_n(&s->e[i], __ATOMIC_RELAXED), me, segment_start)) return true;
+    return false;
+}
+
 /* Whether a cell with records w and r already says all that me, an
  * access by a goroutine whose segment began at segment_start, would
  * record: a read or write of ours from this segment
@@ -390,7 +402,9 @@ static inline bool covers(uint64_t s, uint64_t me, uint64_t segment_start) {
  * lock and unlock in one segment record its state word once. */
 static inline __attribute__((always_inline)) bool
 says_recorded(uint64_t w, uint64_t r, uint64_t me, uint64_t segment_start, bool write) {
-    if (!write) return covers(r, me, segment_start) || covers(w, me, segment_start);
+    if (!write)
+        return covers(r, me, segment_start) || covers(w, me, segment_start) ||
+               (RT_UNLIKELY(is_rset(r)) && rset_covers(r, me, segment_start));
     return covers(w, me, segment_start) &&
            (!r || (!is_rset(r) && (!(sh_mask(r) & sh_mask(me)) || sh_slot(r) == sh_slot(me))));
 }
