@@ -55,6 +55,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* <stdio.h> defines these as macros too, when optimising: the functions
@@ -108,7 +109,7 @@ char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f);
     X(strncasecmp) X(strchrnul) X(rawmemchr) X(strspn) X(strcspn) X(strpbrk)       \
     X(strsep) X(memrchr) X(memccpy) X(pread64) X(__pread64_chk) X(pwrite64)        \
     X(fread_unlocked) X(fgets_unlocked) X(fwrite_unlocked) X(fputs_unlocked)       \
-    X(strtoimax) X(strtoumax) X(vasprintf)
+    X(strtoimax) X(strtoumax) X(vasprintf) X(strftime) X(localtime_r) X(gmtime_r)
 
 RACE_REAL_TABLE(INTERCEPTED)
 
@@ -786,6 +787,33 @@ INTERCEPTOR int __fprintf_chk(FILE *f, int flag, const char *fmt, ...) {
     va_end(ap);
     return len;
 }
+
+/* ---- time ---- */
+
+/* strftime reads the broken-down time and its format, and writes what it
+ * formatted (nothing it promises when the result does not fit). */
+INTERCEPTOR size_t strftime(char *out, size_t max, const char *fmt, const struct tm *tm) {
+    size_t n = REAL(strftime)(out, max, fmt, tm);
+    if (CHECKED()) {
+        check_read(fmt, REAL(strlen)(fmt) + 1, CALLER);
+        check_read(tm, sizeof *tm, CALLER);
+        if (n) check_write(out, n + 1, CALLER);
+    }
+    return n;
+}
+
+/* localtime_r and gmtime_r read the time and write the struct tm. */
+#define BREAKDOWN_INTERCEPTOR(name)                                           \
+    INTERCEPTOR struct tm *name(const time_t *t, struct tm *out) {            \
+        if (CHECKED()) {                                                      \
+            check_read(t, sizeof *t, CALLER);                                 \
+            check_write(out, sizeof *out, CALLER);                            \
+        }                                                                     \
+        return REAL(name)(t, out);                                            \
+    }
+
+BREAKDOWN_INTERCEPTOR(localtime_r)
+BREAKDOWN_INTERCEPTOR(gmtime_r)
 
 /* ---- I/O ---- */
 
