@@ -11,7 +11,9 @@
  * an access after the free that is not ordered after it is reported too
  * (a use after free, until the address is handed out again). Each block
  * handed out starts with its shadow cleared: a block at a reused address
- * has no history. The detector's own
+ * has no history. Only a block over a page where some block ended can
+ * find anything there, so only those are cleared (shadow.c notes the
+ * pages): a fresh block's shadow stays untouched. The detector's own
  * memory comes from glibc directly (race_internal_alloc) and is never
  * recorded. */
 #include "detector.h"
@@ -58,7 +60,7 @@ static unsigned bucket_of(uintptr_t p) {
 
 static void record(void *p, size_t size, uintptr_t pc) {
     if (!p) return;
-    race_shadow_clear((uintptr_t)p, size);
+    if (race_shadow_may_hold_records((uintptr_t)p, size)) race_shadow_clear((uintptr_t)p, size);
     struct block *b = __libc_malloc(sizeof *b);
     if (!b) return;
     struct race_g *rg = race_cur;
@@ -151,6 +153,7 @@ enum { CHECKED_RELEASE_MAX = 1 << 20 };
 static void release_block(void *p, uintptr_t pc) {
     size_t size = forget(p);
     if (!size) return;
+    race_shadow_note_ended((uintptr_t)p, size);
     struct race_g *rg = race_cur;
     if (rg && !rg->ignore && size <= CHECKED_RELEASE_MAX)
         race_access_range(rg, (uintptr_t)p, size, true, pc);

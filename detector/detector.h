@@ -227,6 +227,11 @@ void race_shadow_init(void);
 void race_access(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic, uintptr_t pc);
 void race_access_range(struct race_g *rg, uintptr_t addr, size_t size, bool write, uintptr_t pc);
 void race_shadow_clear(uintptr_t addr, size_t size);
+/* Heap blocks (alloc.c): where one ended (freed, or moved by realloc),
+ * and whether a block handed out over [addr, addr+size) may find records
+ * there (true when unknown). */
+void race_shadow_note_ended(uintptr_t addr, size_t size);
+bool race_shadow_may_hold_records(uintptr_t addr, size_t size);
 /* Report rg's access against prev, a shadow word of an earlier one (whose
  * stack race_history_restore rebuilds with prev_leaf_pc). */
 void race_report_pair(struct race_g *rg, uintptr_t addr, size_t size, bool write, bool atomic,

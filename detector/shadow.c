@@ -48,14 +48,54 @@ static inline bool is_rset(uint64_t r) { return (r & RSET_TAG) == RSET_TAG && !s
 
 static bool shadow_ok;
 
+/* The windows laid end to end: x's offset there, or APP_NONE outside. */
+#define APP_SIZE (LOW_END + (PIE_END - PIE_BEGIN) + (HIGH_END - HIGH_BEGIN))
+#define APP_NONE UINT64_MAX
+static inline uint64_t app_offset(uintptr_t x) {
+    if (x < LOW_END) return x;
+    if (x - PIE_BEGIN < PIE_END - PIE_BEGIN) return LOW_END + (x - PIE_BEGIN);
+    if (x - HIGH_BEGIN < HIGH_END - HIGH_BEGIN) return LOW_END + (PIE_END - PIE_BEGIN) + (x - HIGH_BEGIN);
+    return APP_NONE;
+}
+
 static inline struct cell *cell_of(uintptr_t x) {
-    uint64_t off;
-    if (x < LOW_END) off = x;
-    else if (x - PIE_BEGIN < PIE_END - PIE_BEGIN) off = (LOW_END) + (x - PIE_BEGIN);
-    else if (x - HIGH_BEGIN < HIGH_END - HIGH_BEGIN)
-        off = LOW_END + (PIE_END - PIE_BEGIN) + (x - HIGH_BEGIN);
-    else return NULL;
+    uint64_t off = app_offset(x);
+    if (off == APP_NONE) return NULL;
     return (struct cell *)(SHADOW_BASE + (off & ~7ull) * 2);
+}
+
+/* Pages (4 KiB of the windows) where a heap block ended (alloc.c): only
+ * those can leave records in the shadow of a block malloc hands out
+ * later, so only a block over one of them needs its shadow cleared.
+ * Clearing every block's would fault in its shadow pages, memory that
+ * fresh blocks never touched through the detector would not use (about
+ * 2 KiB per goroutine parked on a channel of its own). One bit per page,
+ * in a reservation the kernel backs only where bits are set. */
+static _Atomic uint64_t *ended_pages;
+
+static bool ended_range(uintptr_t addr, size_t size, uint64_t *first, uint64_t *last) {
+    uint64_t lo = app_offset(addr), hi = app_offset(addr + size - 1);
+    if (!ended_pages || size == 0 || lo == APP_NONE || hi == APP_NONE || hi < lo) return false;
+    *first = lo >> 12;
+    *last = hi >> 12;
+    return true;
+}
+
+void race_shadow_note_ended(uintptr_t addr, size_t size) {
+    uint64_t first, last;
+    if (!ended_range(addr, size, &first, &last)) return;
+    for (uint64_t pg = first; pg <= last; pg++)
+        if (!(atomic_load_explicit(&ended_pages[pg / 64], memory_order_relaxed) & (1ull << pg % 64)))
+            atomic_fetch_or_explicit(&ended_pages[pg / 64], 1ull << pg % 64, memory_order_relaxed);
+}
+
+bool race_shadow_may_hold_records(uintptr_t addr, size_t size) {
+    uint64_t first, last;
+    if (!ended_range(addr, size, &first, &last)) return true;
+    for (uint64_t pg = first; pg <= last; pg++)
+        if (atomic_load_explicit(&ended_pages[pg / 64], memory_order_relaxed) & (1ull << pg % 64))
+            return true;
+    return false;
 }
 
 void race_shadow_init(void) {
@@ -68,6 +108,10 @@ void race_shadow_init(void) {
         return;
     }
     madvise(p, SHADOW_SIZE, MADV_NOHUGEPAGE);
+    size_t bitmap = APP_SIZE / 4096 / 8;
+    void *bits = mmap(NULL, bitmap, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (bits != MAP_FAILED) ended_pages = bits;
     shadow_ok = true;
 }
 
