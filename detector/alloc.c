@@ -58,9 +58,15 @@ static unsigned bucket_of(uintptr_t p) {
     return (unsigned)(((uint64_t)p * 0x9E3779B97F4A7C15ull) >> (64 - 14));
 }
 
+/* A block this large may come straight from mmap, over memory the
+ * program once mapped, checked and unmapped itself: its shadow is cleared
+ * whatever, which gives whole shadow pages back rather than touching them. */
+enum { ALWAYS_CLEARED = 32 << 10 };
+
 static void record(void *p, size_t size, uintptr_t pc) {
     if (!p) return;
-    if (race_shadow_may_hold_records((uintptr_t)p, size)) race_shadow_clear((uintptr_t)p, size);
+    if (size >= ALWAYS_CLEARED || race_shadow_may_hold_records((uintptr_t)p, size))
+        race_shadow_clear((uintptr_t)p, size);
     struct block *b = __libc_malloc(sizeof *b);
     if (!b) return;
     struct race_g *rg = race_cur;
