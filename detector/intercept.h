@@ -1,5 +1,6 @@
 /* intercept.h - how the race library's definitions of C library functions
- * (libc.c, pthread.c) reach the C library's own implementations.
+ * (libc.c, wchar.c, scanf.c, pthread.c) reach the C library's own
+ * implementations, and the shapes of checks those files share.
  *
  * The race library is a static archive, so a function it defines lands in
  * the executable and takes precedence over the C library's. Each file
@@ -15,9 +16,9 @@
  * the intercepted functions through the executable (glibc calls its own
  * internally).
  *
- * The checks of a call's accesses (libc.c, scanf.c) apply only to calls
- * made directly by instrumented code: CHECKED() below tells (libc.c's
- * opening comment explains how). */
+ * The checks of a call's accesses (libc.c, wchar.c, scanf.c) apply only
+ * to calls made directly by instrumented code: CHECKED() below tells
+ * (libc.c's opening comment explains how). */
 #pragma once
 
 #include "detector.h"
@@ -78,3 +79,24 @@ static inline void check_read(const void *p, size_t n, uintptr_t pc) {
 static inline void check_write(const void *p, size_t n, uintptr_t pc) {
     if (n) race_write_range_pc(p, n, pc);
 }
+
+/* A parse reads the text it converted and the character that stopped it
+ * (a terminator, or whatever followed the number): s up to end, counted
+ * in s's characters, narrow or wide. */
+#define CHECK_PARSED(s, end, pc) \
+    check_read((s), ((size_t)((end) > (s) ? (end) - (s) : 0) + 1) * sizeof *(s), (pc))
+
+/* strtol and its kin, narrow or wide: params must name the text s and the
+ * end pointer endp; args pass &end, the call's own end pointer, so that
+ * the parse is known even when the caller passes no endp. */
+#define PARSE_INTERCEPTOR(type, name, params, args)                                 \
+    INTERCEPTOR type name params {                                                  \
+        __typeof__(**endp) *end;                                                    \
+        type v = REAL(name) args;                                                   \
+        if (CHECKED()) {                                                            \
+            CHECK_PARSED(s, end, CALLER);                                           \
+            if (endp) check_write(endp, sizeof *endp, CALLER);                      \
+        }                                                                           \
+        if (endp) *endp = end;                                                      \
+        return v;                                                                   \
+    }

@@ -34,8 +34,11 @@
  *
  * Ranges follow what the function accesses: a string up to and including
  * its terminator, a comparison up to the first difference, a search up to
- * the match, an I/O buffer as far as the call filled it, a number as far
- * as it was parsed (with the character that stopped the parse). The printf family
+ * the match, an I/O buffer as far as the call filled it (fread's partial
+ * last element as far as the stream's position shows), a number as far
+ * as it was parsed (with the character that stopped the parse), strxfrm's
+ * output only when it fits. The wide-character functions are wchar.c's,
+ * the scanf family scanf.c's. The printf family
  * writes its output buffer (sprintf, snprintf, vsprintf, vsnprintf) and
  * reads its %s arguments (those and printf, fprintf, vprintf, vfprintf),
  * found by a small format parser: positional arguments or an unknown
@@ -47,6 +50,7 @@
 #include "race_abi.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,7 +113,8 @@ char *__fgets_chk(char *buf, size_t buf_size, int n, FILE *f);
     X(strncasecmp) X(strchrnul) X(rawmemchr) X(strspn) X(strcspn) X(strpbrk)       \
     X(strsep) X(memrchr) X(memccpy) X(pread64) X(__pread64_chk) X(pwrite64)        \
     X(fread_unlocked) X(fgets_unlocked) X(fwrite_unlocked) X(fputs_unlocked)       \
-    X(strtoimax) X(strtoumax) X(vasprintf) X(strftime) X(localtime_r) X(gmtime_r)
+    X(strtoimax) X(strtoumax) X(vasprintf) X(strftime) X(localtime_r) X(gmtime_r)  \
+    X(strxfrm)
 
 RACE_REAL_TABLE(INTERCEPTED)
 
@@ -364,6 +369,19 @@ INTERCEPTOR char *strndup(const char *s, size_t n) {
     return copy_string(MALLOC_CALLED_AT(CALLER, len + 1), s, len);
 }
 
+/* strxfrm reads all of src. When the transformed string fits in n bytes
+ * it writes it with its terminator; when it does not, glibc has written
+ * a prefix whose length depends on the locale's weights (possibly none),
+ * so no write is recorded. */
+INTERCEPTOR size_t strxfrm(char *dst, const char *src, size_t n) {
+    size_t len = REAL(strxfrm)(dst, src, n);
+    if (CHECKED()) {
+        check_read(src, REAL(strlen)(src) + 1, CALLER);
+        if (len < n) check_write(dst, len + 1, CALLER);
+    }
+    return len;
+}
+
 /* ---- memory ---- */
 
 INTERCEPTOR int memcmp(const void *a, const void *b, size_t n) {
@@ -488,24 +506,6 @@ INTERCEPTOR void *bsearch(const void *key, const void *base, size_t n, size_t si
 
 /* ---- number parsing and tokens ---- */
 
-/* A parse reads the text it converted and the character that stopped it
- * (a terminator, or whatever followed the number). */
-static void check_parsed(const char *s, const char *end, uintptr_t pc) {
-    check_read(s, (size_t)(end > s ? end - s : 0) + 1, pc);
-}
-
-/* params must name the text s and the end pointer endp; args pass &end. */
-#define PARSE_INTERCEPTOR(type, name, params, args)                                 \
-    INTERCEPTOR type name params {                                                  \
-        char *end;                                                                  \
-        type v = REAL(name) args;                                                   \
-        if (CHECKED()) {                                                            \
-            check_parsed(s, end, CALLER);                                           \
-            if (endp) check_write(endp, sizeof *endp, CALLER);                      \
-        }                                                                           \
-        if (endp) *endp = end;                                                      \
-        return v;                                                                   \
-    }
 PARSE_INTERCEPTOR(long, strtol, (const char *s, char **endp, int base), (s, &end, base))
 PARSE_INTERCEPTOR(unsigned long, strtoul, (const char *s, char **endp, int base), (s, &end, base))
 PARSE_INTERCEPTOR(long long, strtoll, (const char *s, char **endp, int base), (s, &end, base))
@@ -521,28 +521,28 @@ PARSE_INTERCEPTOR(uintmax_t, strtoumax, (const char *s, char **endp, int base), 
 INTERCEPTOR int atoi(const char *s) {
     char *end;
     long v = REAL(strtol)(s, &end, 10);
-    if (CHECKED()) check_parsed(s, end, CALLER);
+    if (CHECKED()) CHECK_PARSED(s, end, CALLER);
     return (int)v;
 }
 
 INTERCEPTOR long atol(const char *s) {
     char *end;
     long v = REAL(strtol)(s, &end, 10);
-    if (CHECKED()) check_parsed(s, end, CALLER);
+    if (CHECKED()) CHECK_PARSED(s, end, CALLER);
     return v;
 }
 
 INTERCEPTOR long long atoll(const char *s) {
     char *end;
     long long v = REAL(strtoll)(s, &end, 10);
-    if (CHECKED()) check_parsed(s, end, CALLER);
+    if (CHECKED()) CHECK_PARSED(s, end, CALLER);
     return v;
 }
 
 INTERCEPTOR double atof(const char *s) {
     char *end;
     double v = REAL(strtod)(s, &end);
-    if (CHECKED()) check_parsed(s, end, CALLER);
+    if (CHECKED()) CHECK_PARSED(s, end, CALLER);
     return v;
 }
 
@@ -894,11 +894,49 @@ INTERCEPTOR ssize_t send(int fd, const void *buf, size_t n, int flags) {
     return REAL(send)(fd, buf, n, flags);
 }
 
-/* fread and its variants write the elements they read. */
+/* The stream's position, or -1 (errno kept) when it has none (a pipe). */
+static off_t stream_position(FILE *f) {
+    int saved = errno;
+    off_t at = ftello(f);
+    errno = saved;
+    return at;
+}
+
+/* The bytes an fread of n elements of size wrote when it returned got,
+ * its stream having moved from start to end (-1 when unknown): its
+ * elements, and the part of a last element a short read copied before
+ * it stopped (glibc returns bytes / size). Only a move that fits the
+ * result counts: a stream whose positions do not (a fopencookie seek
+ * that ignores SEEK_CUR) gets whole elements. */
+static size_t fread_bytes(size_t got, size_t size, size_t n, off_t start, off_t end) {
+    size_t whole = got * size;
+    if (got == n || start < 0 || end <= start) return whole;
+    size_t moved = (size_t)(end - start);
+    return moved > whole && moved - whole < size ? moved : whole;
+}
+
+/* Whether an fread of n elements of size from f may come up short:
+ * glibc's stream buffer (its FILE fields are public) does not hold them. */
+static bool may_read_short(const FILE *f, size_t size, size_t n) {
+    return !f->_IO_read_ptr || (size_t)(f->_IO_read_end - f->_IO_read_ptr) / size < n;
+}
+
+/* fread and its variants write the bytes they read. When a short read
+ * could leave part of an element (size > 1 and the buffer cannot serve
+ * the call), the position is taken before and after the call under the
+ * stream's lock (recursive, so the call takes it again), so that no other
+ * thread's read comes between. Each position may cost a system call, but
+ * only a call that refills the buffer (a read(2) itself) pays it. */
 #define FREAD_INTERCEPTOR(name, params, args)                                  \
     INTERCEPTOR size_t name params {                                           \
+        if (!CHECKED()) return REAL(name) args;                                \
+        bool partial = size > 1 && may_read_short(f, size, n);                 \
+        if (partial) flockfile(f);                                             \
+        off_t start = partial ? stream_position(f) : -1;                       \
         size_t got = REAL(name) args;                                          \
-        if (got && CHECKED()) check_write(buf, got * size, CALLER);            \
+        off_t end = start >= 0 ? stream_position(f) : -1;                      \
+        if (partial) funlockfile(f);                                           \
+        check_write(buf, fread_bytes(got, size, n, start, end), CALLER);       \
         return got;                                                            \
     }
 

@@ -7,11 +7,14 @@
  * of the format over a copy of the arguments then records a write of
  * that many targets, each with its conversion's size: the integer or
  * floating type its length modifier names, %c's width, a string up to the
- * terminator scanf stored, %m's pointer. sscanf's input is read up to its
- * terminator (how far the parse got is not known). Positional arguments
- * ("%1$d") or an unknown conversion stop the walk, leaving the rest
- * unchecked; %n's targets and wide characters (%lc, %ls, %l[) are not
- * checked.
+ * terminator scanf stored, %m's pointer. A %n directive stores the count
+ * of characters consumed so far, sized by its length modifier; it is
+ * recorded when the call certainly reached it: before the last
+ * conversion that assigned, or right after it (or at the format's start)
+ * with nothing between that can fail to match. sscanf's input is read up
+ * to its terminator (how far the parse got is not known). Positional
+ * arguments ("%1$d") or an unknown conversion stop the walk, leaving the
+ * rest unchecked; wide characters (%lc, %ls, %l[) are not checked.
  *
  * glibc's headers turn scanf, fscanf and sscanf into __isoc99_scanf and
  * its kin in C99 and later modes (what clang compiles by default, and
@@ -19,6 +22,7 @@
  * variants, defined here by their symbol names. */
 #include "intercept.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,14 +56,30 @@ static size_t numeric_size(int shorts, int longs, bool wide, bool floating) {
     return shorts == 2 ? sizeof(char) : shorts == 1 ? sizeof(short) : sizeof(int);
 }
 
+/* Whether the format text from p to end is white space only. */
+static bool blank(const char *p, const char *end) {
+    for (; p < end; p++)
+        if (!isspace((unsigned char)*p)) return false;
+    return true;
+}
+
 /* Records the writes of the first `assigned` assigning conversions of fmt,
- * whose targets are ap's arguments. */
-static void check_scanned(const char *fmt, va_list ap, int assigned, uintptr_t pc) {
+ * whose targets are ap's arguments, and of the %n directives the call
+ * certainly reached: those before the last conversion that assigned, and
+ * those that follow it (or start the format) with nothing between that
+ * can fail. White space between can fail only on a read error, so it
+ * counts when the input is a string (from_string). */
+static void check_scanned(const char *fmt, va_list ap, int assigned, bool from_string,
+                          uintptr_t pc) {
     va_list args;
     va_copy(args, ap);
-    for (const char *p = fmt; assigned > 0 && (p = strchr(p, '%')) != NULL;) {
-        p++;
+    for (const char *p = fmt, *directive; (directive = strchr(p, '%')) != NULL;) {
+        /* Past the last assignment, only %n that nothing could stop. */
+        bool settled = assigned > 0;
+        if (!settled && p != directive && !(from_string && blank(p, directive))) break;
+        p = directive + 1;
         if (*p == '%') {
+            if (!settled) break;
             p++;
             continue;
         }
@@ -85,11 +105,12 @@ static void check_scanned(const char *fmt, va_list ap, int assigned, uintptr_t p
             while (*p && *p != ']') p++;
             if (*p) p++;
         }
-        if (conversion == 'n') {
-            if (!suppressed) (void)va_arg(args, void *);
+        if (conversion == 'n') {       /* the count so far, sized as an integer conversion's */
+            if (!suppressed)
+                check_write(va_arg(args, void *), numeric_size(shorts, longs, wide, false), pc);
             continue;
         }
-        if (!strchr("diouxXaAeEfFgGsc[pC", conversion) || conversion == '\0') break;
+        if (!settled || !strchr("diouxXaAeEfFgGsc[pC", conversion) || conversion == '\0') break;
         if (suppressed) continue;
         void *target = va_arg(args, void *);
         assigned--;
@@ -117,7 +138,7 @@ static void check_scanned(const char *fmt, va_list ap, int assigned, uintptr_t p
         int n_ = (call);                                                  \
         const char *input_ = (in);                                        \
         if (checked_ && input_) check_read(input_, strlen(input_) + 1, CALLER); \
-        if (checked_ && n_ > 0) check_scanned(fmt, targets_, n_, CALLER); \
+        if (checked_ && n_ >= 0) check_scanned(fmt, targets_, n_, input_ != NULL, CALLER); \
         va_end(targets_);                                                 \
         n_;                                                               \
     })
