@@ -7,6 +7,9 @@
  *   stealing); runnext is swapped atomically.
  * - sched.lock protects the global run queue and the idle P and M lists; the
  *   counters beside them are atomics so fast paths can read them unlocked.
+ *   GOMAXPROCS changes under it too, and the idle P list holds only Ps
+ *   below GOMAXPROCS (a P beyond it retires instead), so GOMAXPROCS - npidle
+ *   is the number of Ps in use.
  * - An idle M has no P and sleeps on its own futex word; whoever hands it a
  *   P sets m->nextp first, then wakes it. */
 #ifndef GOROUTINE_SCHED_H_INTERNAL

@@ -312,7 +312,23 @@ static struct rt_g *globrunq_get_locked(struct rt_p *p, int32_t max) {
 
 /* ---- idle Ps and Ms (sched.lock held) ---- */
 
+/* p has no M and an empty run queue: only its M fills that queue, and
+ * the M is letting go of it. Its timers go to P 0. */
+static void retire_unowned(struct rt_p *p) {
+    p->status = P_RETIRED;
+    p->m = NULL;
+    rt_timers_move(p, rt_sched.allp[0]);
+}
+
+/* A P beyond GOMAXPROCS never idles, it retires. GOMAXPROCS changes under
+ * sched.lock too, so the idle list holds only Ps below it and
+ * GOMAXPROCS - npidle counts the Ps in use: find_runnable spins (running
+ * other Ps' due timers) only while that count says so. */
 static void pidle_put(struct rt_p *p) {
+    if (p->id >= rt_gomaxprocs()) {
+        retire_unowned(p);
+        return;
+    }
     p->status = P_IDLE;
     p->m = NULL;
     p->idle_link = rt_sched.pidle;
@@ -450,6 +466,10 @@ static void wake_sleeper(struct rt_m *sleeper) {
  * waking it takes an idle P itself, or queues what it found globally. */
 static bool sleep_for_timers_and_io(struct rt_m *m) {
     if (rt_timers_next() == INT64_MAX && !rt_netpoll_waiting()) return false;
+    /* Cleared before m is published as the sleeper: a wake_sleeper that
+     * finds m (the last M going idle asking for the deadlock check) must
+     * not be erased. */
+    atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
     struct rt_m *none = NULL;
     if (!atomic_compare_exchange_strong(&rt_sched.timer_sleeper, &none, m)) return false;
     rt_lock_acquire(&rt_sched.lock);
@@ -458,7 +478,6 @@ static bool sleep_for_timers_and_io(struct rt_m *m) {
     rt_lock_release(&rt_sched.lock);
     if (last) rt_check_dead();
 
-    atomic_store_explicit(&m->wake, 0, memory_order_relaxed);
     int64_t until = rt_timers_next();
     atomic_store(&rt_sched.timer_sleep_until, until);
     int64_t delay = -1;                  /* no timer: until woken */
@@ -990,25 +1009,24 @@ static struct rt_p *p_make(int id) {
     return p;
 }
 
-/* sched.lock held. Retired Ps beyond n are revived; idle Ps beyond n are
- * retired now, running ones retire themselves at their next schedule. */
+/* sched.lock held. Retired Ps below n are revived; idle Ps beyond n are
+ * retired now, the others (running, or in a system call) when their M lets
+ * go of them: at its next schedule, or in pidle_put. */
 static void procs_resize(int n) {
-    for (int i = 0; i < n; i++) {
-        if (i >= rt_sched.nprocs_made) {
-            rt_sched.allp[i] = p_make(i);
-            rt_sched.allp[i]->status = P_RETIRED;
-            rt_sched.nprocs_made = i + 1;
-        }
-        if (rt_sched.allp[i]->status == P_RETIRED) pidle_put(rt_sched.allp[i]);
+    for (int i = rt_sched.nprocs_made; i < n; i++) {
+        rt_sched.allp[i] = p_make(i);
+        rt_sched.allp[i]->status = P_RETIRED;
+        rt_sched.nprocs_made = i + 1;
     }
     atomic_store(&rt_sched.gomaxprocs, n);
+    for (int i = 0; i < n; i++)
+        if (rt_sched.allp[i]->status == P_RETIRED) pidle_put(rt_sched.allp[i]);
     for (struct rt_p **pp = &rt_sched.pidle; *pp;) {
         struct rt_p *p = *pp;
         if (p->id >= n) {
             *pp = p->idle_link;
             atomic_fetch_sub(&rt_sched.npidle, 1);
-            p->status = P_RETIRED;
-            rt_timers_move(p, rt_sched.allp[0]);
+            retire_unowned(p);
         } else {
             pp = &p->idle_link;
         }

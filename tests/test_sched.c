@@ -1,8 +1,9 @@
 /* test_sched.c - goroutines and the scheduler's public controls: spawning
  * (go_spawn_copy's private, aligned, writable copies), ids, the live count,
- * names, go_yield, GOMAXPROCS (queried, changed while goroutines run, read
- * from the environment), go_exit from a goroutine and from main, and main's
- * return ending the process. Stack sizes are test_stack.c's.
+ * names, go_yield, GOMAXPROCS (queried, changed while goroutines run,
+ * lowered below a P left in a system call, read from the environment),
+ * go_exit from a goroutine and from main, and main's return ending the
+ * process. Stack sizes are test_stack.c's.
  *
  * Nothing here measures time. A case that needs a goroutine to be parked
  * first yields until the runtime shows it parked with the expected wait
@@ -19,10 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "probes.h"
-#include "rt.h"
+#include "proc.h"
 
 enum { SPIN_LIMIT = 20000000 };
 
@@ -499,10 +501,10 @@ static void test_maxprocs_query_set(void) {
  * path has a bound. */
 static _Atomic int par_main_in, par_peer_in, par_peer_saw_main;
 
-static bool spin_for(_Atomic int *flag) {
+static bool spin_until(bool (*cond)(void *), void *arg) {
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    for (long i = 0; !atomic_load(flag); i++) {
+    for (long i = 0; !cond(arg); i++) {
         sched_yield();
         if (i % 1024 == 0) {
             clock_gettime(CLOCK_MONOTONIC, &now);
@@ -511,6 +513,10 @@ static bool spin_for(_Atomic int *flag) {
     }
     return true;
 }
+
+static bool flag_set(void *flag) { return atomic_load((_Atomic int *)flag); }
+
+static bool spin_for(_Atomic int *flag) { return spin_until(flag_set, flag); }
 
 static void par_peer(void *arg) {
     (void)arg;
@@ -650,6 +656,95 @@ static void test_maxprocs_resize_while_running(void) {
     for (int i = 0; i < RS_RING; i++) go_chan_free(rs_ring[i]);
     go_chan_free(rs_result);
     go_maxprocs(saved);
+}
+
+/* A P whose M lets go of it after GOMAXPROCS shrank below it retires: it
+ * never joins the idle list, whose length find_runnable takes as the
+ * number of Ps not in use (an idle list longer than GOMAXPROCS stopped the
+ * M woken for a due timer from spinning, so a timer on another idle P
+ * never ran). Here the M lets go of it in a system call: the victim
+ * blocks in read() on a P above the new GOMAXPROCS, with idle Ps below it,
+ * until sysmon retakes that P and hands it off. In a child, so the
+ * runtime is quiet and nothing else takes the P off the idle list. */
+static struct {
+    int pipe[2];
+    _Atomic int p_id;      /* the victim's P, -1 until it knows */
+    _Atomic int in_call;
+    go_waitgroup wg;
+} rp;
+
+static void retake_victim(void *arg) {
+    (void)arg;
+    atomic_store(&rp.p_id, rt_getm()->p->id);
+    go_syscall_enter();
+    atomic_store(&rp.in_call, 1);
+    char byte;
+    bool got = read(rp.pipe[0], &byte, 1) == 1;
+    go_syscall_exit();
+    if (!got) abort();
+    go_wg_done(&rp.wg);
+}
+
+static void release_victim(void) {
+    if (write(rp.pipe[1], "x", 1) != 1) abort();
+    go_wg_wait(&rp.wg);
+}
+
+static bool on_idle_list(struct rt_p *p) {
+    bool found = false;
+    rt_lock_acquire(&rt_sched.lock);
+    for (struct rt_p *q = rt_sched.pidle; q; q = q->idle_link) found |= q == p;
+    rt_lock_release(&rt_sched.lock);
+    return found;
+}
+
+static bool let_go(void *p) {
+    return atomic_load(&((struct rt_p *)p)->status) == P_RETIRED || on_idle_list(p);
+}
+
+static void child_retake_after_shrink(void) {
+    if (pipe(rp.pipe) != 0) abort();
+    /* Main on P 0, the others idle: the victim, stolen from main (which
+     * spins without yielding), lands on another P, most likely the
+     * highest. It needs one above P 1, so that a P other than main's stays
+     * idle below the new GOMAXPROCS: sysmon then hands the victim's P to
+     * the idle list rather than to a new M. And sysmon must retake it
+     * after the shrink, not before: else try again. */
+    go_maxprocs(1);
+    go_maxprocs(4);
+    struct rt_p *p = NULL;
+    for (int attempt = 0; attempt < 100 && !p; attempt++) {
+        atomic_store(&rp.p_id, -1);
+        atomic_store(&rp.in_call, 0);
+        go_wg_add(&rp.wg, 1);
+        go_spawn(retake_victim, NULL);
+        if (!spin_for(&rp.in_call)) abort();
+        int victim = atomic_load(&rp.p_id);
+        if (victim >= 2) {
+            go_maxprocs(victim);
+            if (atomic_load(&rt_sched.allp[victim]->status) == P_SYSCALL) {
+                p = rt_sched.allp[victim];
+                break;
+            }
+            go_maxprocs(4);
+        }
+        release_victim();
+    }
+    if (!p) abort();
+    /* Spinning, not yielding: main stays off the global queue, which
+     * would send sysmon's hand-off down another path. */
+    spin_until(let_go, p);
+    printf("victim on P %d of 4, GOMAXPROCS now %d\n%s\n", p->id, p->id,
+           atomic_load(&p->status) == P_RETIRED ? "retired"
+           : on_idle_list(p)                     ? "idle beyond GOMAXPROCS"
+                                                 : "never retaken");
+    release_victim();
+}
+
+static void test_maxprocs_retake_after_shrink(void) {
+    static const char *const env1[] = {"GOMAXPROCS=1", NULL};
+    static const char *const lines[] = {"retired", NULL};
+    expect_child("retake_after_shrink", env1, 0, lines);
 }
 
 /* GOMAXPROCS from the environment, read at start-up. */
@@ -909,6 +1004,7 @@ int main(int argc, char **argv) {
         {"query and set return the previous value", test_maxprocs_query_set},
         {"GOMAXPROCS 2 runs two goroutines at once", test_maxprocs_parallel},
         {"raising and lowering while goroutines run", test_maxprocs_resize_while_running},
+        {"a P left in a system call retires after a shrink", test_maxprocs_retake_after_shrink},
         {"GOMAXPROCS from the environment", test_maxprocs_env},
         {"bad GOMAXPROCS is an error, exit 2", test_maxprocs_env_bad},
         {NULL, NULL}};
@@ -930,6 +1026,7 @@ int main(int argc, char **argv) {
         {"copy_too_large", child_copy_too_large},
         {"named_deadlock", child_named_deadlock},
         {"print_maxprocs", child_print_maxprocs},
+        {"retake_after_shrink", child_retake_after_shrink},
         {"exit_main_then_none", child_exit_main_then_none},
         {"exit_main_then_blocked", child_exit_main_then_blocked},
         {"exit_main_then_exit", child_exit_main_then_exit},
