@@ -96,6 +96,9 @@ struct rt_sched {
     /* timer.c: the idle M that sleeps until the earliest timer. */
     struct rt_m *_Atomic timer_sleeper;
     _Atomic int64_t timer_sleep_until;
+    /* rt_world_stop is collecting the Ps: Ms give theirs up at their next
+     * schedule and take no idle one. */
+    _Atomic int stop_wanted;
 };
 
 extern struct rt_sched rt_sched;
@@ -112,6 +115,13 @@ void rt_handoff_p(struct rt_p *p);
 /* go_syscall_exit's slow path: no P is free, so queue gp and let the M
  * sleep. Returns when gp runs again. */
 void rt_syscall_exit_park(struct rt_m *m, struct rt_g *gp);
+/* Called by a goroutine: collect every other P, so that no other
+ * goroutine runs and no timer fires until rt_world_start. Fails, taking
+ * nothing, when some P is not given up within a few milliseconds (a
+ * goroutine that never parks, one in a system call). The caller must not
+ * block in between. */
+bool rt_world_stop(void);
+void rt_world_start(void);
 
 /* sysmon.c */
 void rt_sysmon_start(void);

@@ -337,6 +337,7 @@ static void pidle_put(struct rt_p *p) {
 }
 
 static struct rt_p *pidle_get(void) {
+    if (atomic_load_explicit(&rt_sched.stop_wanted, memory_order_relaxed)) return NULL;
     struct rt_p *p = rt_sched.pidle;
     if (p) {
         rt_sched.pidle = p->idle_link;
@@ -580,6 +581,21 @@ static void retire_p(struct rt_m *m, struct rt_p *p) {
     rt_wakep();
 }
 
+/* rt_world_stop wants p: its queue goes to the global one, where the
+ * goroutines wait (runnable, so live) until the world starts again. */
+static void give_up_for_stop(struct rt_m *m, struct rt_p *p) {
+    if (m->spinning) {
+        m->spinning = false;
+        atomic_fetch_sub(&rt_sched.nmspinning, 1);
+    }
+    struct rt_g *gp;
+    while ((gp = runq_get(p)) != NULL) globrunq_put(gp);
+    rt_lock_acquire(&rt_sched.lock);
+    m->p = NULL;
+    pidle_put(p);
+    rt_lock_release(&rt_sched.lock);
+}
+
 static void run_due_timers(struct rt_p *p) {
     int64_t when = atomic_load_explicit(&p->timer0_when, memory_order_relaxed);
     if (when != INT64_MAX) {
@@ -617,6 +633,10 @@ static struct rt_g *find_runnable(struct rt_m *m) {
     for (;;) {
         if (!m->p) stop_m(m);
         struct rt_p *p = m->p;
+        if (RT_UNLIKELY(atomic_load_explicit(&rt_sched.stop_wanted, memory_order_relaxed))) {
+            give_up_for_stop(m, p);
+            continue;
+        }
         if (p->id >= rt_gomaxprocs()) {
             if (m->spinning) stop_spinning(m);
             retire_p(m, p);
@@ -700,7 +720,9 @@ static _Noreturn void sched_loop(struct rt_m *m) {
 static struct rt_g *next_local(struct rt_m *m) {
     struct rt_p *p = m->p;
     p->schedtick++;
-    if (RT_UNLIKELY(p->id >= rt_gomaxprocs())) return NULL;
+    if (RT_UNLIKELY(p->id >= rt_gomaxprocs() ||
+                    atomic_load_explicit(&rt_sched.stop_wanted, memory_order_relaxed)))
+        return NULL;
     if (p->schedtick % GLOBAL_POLL_TICKS == 0 &&
         atomic_load_explicit(&rt_sched.runq_size, memory_order_relaxed) != 0)
         return NULL;
@@ -1045,6 +1067,61 @@ int go_maxprocs(int n) {
     struct rt_m *m = rt_getm();
     if (m && m->curg && m->p && m->p->id >= n) go_yield();
     return old;
+}
+
+/* ---- stopping the world ----
+ * A goroutine runs only on an M holding a P, and timers fire only on Ms
+ * holding Ps, so a goroutine that holds every P has the world to itself:
+ * other goroutines stay where they are (parked, or queued as runnable)
+ * until it gives the Ps back. It cannot take a P from a running M, so it
+ * asks: while stop_wanted is set, an M gives its P up at its next
+ * schedule (next_local, find_runnable) and no M takes an idle one
+ * (pidle_get), and the stopper collects the idle list until it has every
+ * P. A goroutine that never parks keeps its P; after STOP_WAIT_NS the
+ * stopper gives up and hands back what it took. Used by the leak finder
+ * (detector/leak.c). */
+enum { STOP_WAIT_NS = 20 * 1000 * 1000 };
+
+static struct rt_p *stopped_ps;
+
+bool rt_world_stop(void) {
+    struct rt_m *m = rt_getm();
+    if (!m || !m->curg || !m->p) return false;
+    int none = 0;
+    if (!atomic_compare_exchange_strong(&rt_sched.stop_wanted, &none, 1)) return false;
+    int64_t deadline = rt_nanotime() + STOP_WAIT_NS;
+    int collected = 0;
+    for (;;) {
+        rt_lock_acquire(&rt_sched.lock);
+        while (rt_sched.pidle) {
+            struct rt_p *p = rt_sched.pidle;
+            rt_sched.pidle = p->idle_link;
+            atomic_fetch_sub(&rt_sched.npidle, 1);
+            p->idle_link = stopped_ps;
+            stopped_ps = p;
+            collected++;
+        }
+        bool all = m->p->id < rt_gomaxprocs() && collected == rt_gomaxprocs() - 1;
+        rt_lock_release(&rt_sched.lock);
+        if (all) return true;
+        if (rt_nanotime() > deadline) {
+            rt_world_start();
+            return false;
+        }
+        sched_yield();
+    }
+}
+
+void rt_world_start(void) {
+    rt_lock_acquire(&rt_sched.lock);
+    atomic_store(&rt_sched.stop_wanted, 0);
+    while (stopped_ps) {
+        struct rt_p *p = stopped_ps;
+        stopped_ps = p->idle_link;
+        pidle_put(p);
+    }
+    rt_lock_release(&rt_sched.lock);
+    rt_wakep();
 }
 
 static int default_procs(void) {

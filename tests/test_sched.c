@@ -2,8 +2,9 @@
  * (go_spawn_copy's private, aligned, writable copies), ids, the live count,
  * names, go_yield, GOMAXPROCS (queried, changed while goroutines run,
  * lowered below a P left in a system call, read from the environment),
- * go_exit from a goroutine and from main, and main's return ending the
- * process. Stack sizes are test_stack.c's.
+ * stopping the world (the leak finder's), go_exit from a goroutine and
+ * from main, and main's return ending the process. Stack sizes are
+ * test_stack.c's.
  *
  * Nothing here measures time. A case that needs a goroutine to be parked
  * first yields until the runtime shows it parked with the expected wait
@@ -983,6 +984,78 @@ static void test_main_return_with_held_memory(void) {
     expect_child("main_returns_holding", NULL, 0, lines);
 }
 
+/* ---- stopping the world (rt_world_stop, the leak finder's) ---- */
+
+static _Atomic long world_steps;
+static _Atomic int world_quit;
+static go_waitgroup world_done;
+
+/* Reaches a schedule point at every step. */
+static void world_yielder(void *arg) {
+    (void)arg;
+    while (!atomic_load(&world_quit)) {
+        atomic_fetch_add(&world_steps, 1);
+        go_yield();
+    }
+    go_wg_done(&world_done);
+}
+
+/* Reaches none until told to stop. */
+static void world_spinner(void *arg) {
+    (void)arg;
+    atomic_fetch_add(&world_steps, 1);
+    while (!atomic_load(&world_quit)) {}
+    go_wg_done(&world_done);
+}
+
+static void world_begin(go_func fn, int goroutines) {
+    atomic_store(&world_quit, 0);
+    atomic_store(&world_steps, 0);
+    go_wg_add(&world_done, goroutines);
+    for (int i = 0; i < goroutines; i++) go_spawn(fn, NULL);
+    while (atomic_load(&world_steps) < goroutines) go_yield();
+}
+
+static void world_end(void) {
+    atomic_store(&world_quit, 1);
+    go_wg_wait(&world_done);
+}
+
+/* While stopped nothing else runs and no timer fires, however long the
+ * caller keeps the world (here 3 ms past a 1 ms timer's deadline). */
+static void test_world_stop_freezes(void) {
+    int saved = go_maxprocs(3);
+    world_begin(world_yielder, 4);
+    go_timer *t = go_timer_make(GO_MILLISECOND);
+    bool stopped = false;
+    for (int attempt = 0; attempt < 100 && !stopped; attempt++) stopped = rt_world_stop();
+    CU_ASSERT_FATAL(stopped);
+    long frozen = atomic_load(&world_steps);
+    int64_t until = go_nanotime() + 4 * GO_MILLISECOND;
+    while (go_nanotime() < until) sched_yield();
+    CU_ASSERT_EQUAL(atomic_load(&world_steps), frozen);
+    CU_ASSERT_EQUAL(go_chan_len(go_timer_chan(t)), 0);
+    rt_world_start();
+    CU_ASSERT_TRUE(go_chan_recv(go_timer_chan(t), NULL));
+    while (atomic_load(&world_steps) == frozen) go_yield();
+    world_end();
+    go_timer_free(t);
+    go_maxprocs(saved);
+}
+
+/* A goroutine that never reaches a schedule point keeps its P: the stop
+ * gives up and hands back what it took, and the world runs on. */
+static void test_world_stop_gives_up(void) {
+    int saved = go_maxprocs(2);
+    world_begin(world_spinner, 1);
+    CU_ASSERT_FALSE(rt_world_stop());
+    CU_ASSERT_FALSE(atomic_load(&rt_sched.stop_wanted));
+    world_end();
+    world_begin(world_yielder, 2);
+    world_end();
+    go_maxprocs(saved);
+}
+
 int main(int argc, char **argv) {
     /* Children get GOMAXPROCS only from the cases' own environments
      * (harness_child appends to ours, and getenv finds the first). */
@@ -1005,6 +1078,8 @@ int main(int argc, char **argv) {
         {"GOMAXPROCS 2 runs two goroutines at once", test_maxprocs_parallel},
         {"raising and lowering while goroutines run", test_maxprocs_resize_while_running},
         {"a P left in a system call retires after a shrink", test_maxprocs_retake_after_shrink},
+        {"stopping the world freezes goroutines and timers", test_world_stop_freezes},
+        {"stopping the world gives up beside a spinner", test_world_stop_gives_up},
         {"GOMAXPROCS from the environment", test_maxprocs_env},
         {"bad GOMAXPROCS is an error, exit 2", test_maxprocs_env_bad},
         {NULL, NULL}};
