@@ -146,6 +146,32 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
     return found;
 }
 
+static int by_start(const void *a, const void *b) {
+    uintptr_t x = ((const struct race_span *)a)->start, y = ((const struct race_span *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+/* The finder calls this with the world stopped; only threads the runtime
+ * did not create can record blocks meanwhile, and those may be missed
+ * (docs/race.md lists what the trace cannot see). */
+struct race_span *race_heap_spans(size_t *n) {
+    size_t count = 0;
+    for (unsigned i = 0; i < BUCKETS; i++)
+        for (struct block *b = table[i].head; b; b = b->next) count++;
+    struct race_span *spans = race_internal_alloc((count ? count : 1) * sizeof *spans);
+    size_t k = 0;
+    for (unsigned i = 0; i < BUCKETS && k < count; i++) {
+        if (!table[i].head) continue;
+        rt_lock_acquire(&table[i].lock);
+        for (struct block *b = table[i].head; b && k < count; b = b->next)
+            spans[k++] = (struct race_span){b->d.start, b->d.start + (b->d.size ? b->d.size : 1)};
+        rt_lock_release(&table[i].lock);
+    }
+    qsort(spans, k, sizeof *spans, by_start);
+    *n = k;
+    return spans;
+}
+
 /* Blocks up to this size are checked whole when freed or moved; a larger
  * one would fault in shadow pages the program never touched. */
 enum { CHECKED_RELEASE_MAX = 1 << 20 };

@@ -285,6 +285,12 @@ struct race_block_desc {
     uintptr_t pcs[16];
 };
 bool race_heap_block(uintptr_t addr, struct race_block_desc *out);
+/* The live heap blocks, sorted by start, for the leak finder's trace: an
+ * array from race_internal_alloc, its length in *n. */
+struct race_span {
+    uintptr_t start, end;
+};
+struct race_span *race_heap_spans(size_t *n);
 void *race_internal_alloc(size_t n);
 void *race_internal_calloc(size_t n, size_t size);
 void race_internal_free(void *p);

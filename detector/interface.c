@@ -243,6 +243,7 @@ void race_goroutine_begins(struct rt_g *gp, uintptr_t trampoline_pc) {
 
 static void at_exit(void) {
     if (race_opts.atexit_sleep_ms > 0) usleep((useconds_t)race_opts.atexit_sleep_ms * 1000);
+    fflush(NULL); /* the program's output comes before the leak reports */
     race_leaks_at_exit();
     size_t n = race_reports(), leaks = race_leaks(), inversions = race_lock_inversions();
     if (!n && !leaks && !inversions) return;

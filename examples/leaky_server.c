@@ -20,7 +20,9 @@
  * its stack and what it holds, one request at a time, until the server runs
  * out of memory. A plain build says nothing; the race build's leak finder
  * reports it (WARNING: GOROUTINE LEAK, goroutine N [chan send (leaked)])
- * when main returns or go_leakcheck() is called.
+ * when main returns. A go_leakcheck() call before that would not: the
+ * server's request table still holds the reply channel, so for all the
+ * finder can tell, some code could still receive from it.
  *
  * Here each request's "database" answers only when main releases it, after
  * the handler has timed out, so the run is the same every time. */
