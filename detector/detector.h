@@ -273,6 +273,15 @@ struct race_lock_edge_desc {
 /* Reports the cycle edges[0] => ... => edges[n-1] (each edge's acquired
  * mutex is the next one's held mutex, the last one's is edges[0]'s). */
 void race_report_lock_cycle(const struct race_lock_edge_desc *edges, int n);
+/* A goroutine the leak finder (leak.c) found blocked forever. */
+struct race_leak_desc {
+    uint64_t goid;
+    const char *wait_reason;
+    int64_t waited_seconds;
+    const uintptr_t *pcs, *create_pcs;
+    int npcs, create_depth;
+};
+void race_report_leak(const struct race_leak_desc *leak);
 size_t race_lock_inversions(void);
 void race_reports_init(void);
 

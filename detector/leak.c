@@ -53,20 +53,17 @@ static bool forever_by_itself(struct rt_g *gp) {
 }
 
 static void report(struct rt_g *gp) {
-    int64_t waited = (rt_nanotime() - gp->wait_since) / GO_SECOND;
-    rt_printf(2, "==================\nWARNING: GOROUTINE LEAK\n");
-    rt_printf(2, "goroutine %llu [%s (leaked)", (unsigned long long)gp->id,
-              rt_wait_reason_string(gp->wait_reason));
-    if (waited >= 1) rt_printf(2, ", %lld second%s", (long long)waited, waited == 1 ? "" : "s");
-    rt_printf(2, "]:\n");
     uintptr_t pcs[RT_MAX_FRAMES];
-    int n = rt_g_callers(gp, pcs, RT_MAX_FRAMES);
-    rt_print_frames(2, pcs, n);
-    if (gp->create_depth > 0) {
-        rt_printf(2, "Goroutine %llu created at:\n", (unsigned long long)gp->id);
-        rt_print_frames(2, gp->create_pcs, gp->create_depth);
-    }
-    rt_printf(2, "==================\n");
+    struct race_leak_desc leak = {
+        .goid = gp->id,
+        .wait_reason = rt_wait_reason_string(gp->wait_reason),
+        .waited_seconds = (rt_nanotime() - gp->wait_since) / GO_SECOND,
+        .pcs = pcs,
+        .npcs = rt_g_callers(gp, pcs, RT_MAX_FRAMES),
+        .create_pcs = gp->create_pcs,
+        .create_depth = gp->create_depth,
+    };
+    race_report_leak(&leak);
 }
 
 static int by_id(const void *a, const void *b) {

@@ -13,7 +13,11 @@
  * location pair: the cache holds only pairs whose location pair sits in
  * the seen table for good, and a hit is exactly what that table would have
  * said. Both tables are fixed in size; when either is full, races take the
- * slow path and, past the seen table's size, are reported again. */
+ * slow path and, past the seen table's size, are reported again.
+ *
+ * Lock-order inversions (lockorder.c) and leaked goroutines (leak.c) are
+ * printed here too, so they go where races go (log_path), in the same
+ * format. */
 #include "detector.h"
 #include "../runtime/proc.h"
 #include "../runtime/symbolize.h"
@@ -145,15 +149,19 @@ typedef void frame_printer(const struct rt_frame *fr, uintptr_t pc, int index);
  * and pass to print the frames a report shows, in the text and the JSON
  * format alike: the runtime's own frames between a goroutine's entry
  * trampoline and its function (rt_*) say nothing to the user, and libc's
- * start-up below main is not the program's. */
-static void show_frames(const uintptr_t *pcs, int n, frame_printer *print) {
+ * start-up below main is not the program's. A parked goroutine's stack
+ * (hide_runtime) runs through more of them, down to where it switched
+ * away: it is shown from its go_* call, as the runtime's tracebacks are. */
+static void show_frames(const uintptr_t *pcs, int n, frame_printer *print, bool hide_runtime) {
     int index = 0;
     for (int i = 0; i < n; i++) {
         struct rt_frame fr[RT_MAX_INLINE];
         int k = rt_symbolize(pcs[i], fr, RT_MAX_INLINE);
         for (int j = 0; j < k; j++) {
             const char *func = fr[j].func ? fr[j].func : "??";
-            if (strncmp(func, "rt_", 3) == 0) continue;
+            if (strncmp(func, "rt_", 3) == 0 ||
+                (hide_runtime && rt_frame_internal(&fr[j]) && !rt_frame_api(&fr[j])))
+                continue;
             fr[j].func = func;
             print(&fr[j], pcs[i], index++);
             if (strcmp(func, "main") == 0) return;
@@ -174,7 +182,7 @@ static void text_frame(const struct rt_frame *fr, uintptr_t pc, int index) {
                   fr->module ? fr->module : "?", (unsigned long)fr->module_off);
 }
 
-static void text_frames(const uintptr_t *pcs, int n) { show_frames(pcs, n, text_frame); }
+static void text_frames(const uintptr_t *pcs, int n) { show_frames(pcs, n, text_frame, false); }
 
 static const char *access_word(const struct race_access_desc *a, bool previous) {
     static const char *words[2][2][2] = {
@@ -250,11 +258,13 @@ static void json_frame(const struct rt_frame *fr, uintptr_t pc, int index) {
     rt_printf(out_fd, ",\"line\":%d,\"col\":%d,\"pc\":\"%p\"}", fr->line, fr->col, (void *)pc);
 }
 
-static void json_frames(const uintptr_t *pcs, int n) {
+static void json_frames_shown(const uintptr_t *pcs, int n, bool hide_runtime) {
     rt_printf(out_fd, "[");
-    show_frames(pcs, n, json_frame);
+    show_frames(pcs, n, json_frame, hide_runtime);
     rt_printf(out_fd, "]");
 }
+
+static void json_frames(const uintptr_t *pcs, int n) { json_frames_shown(pcs, n, false); }
 
 static void json_access(const char *key, const struct race_access_desc *a, const uintptr_t *pcs,
                         int n, uint64_t goid, bool available) {
@@ -399,6 +409,43 @@ void race_report_lock_cycle(const struct race_lock_edge_desc *edges, int n) {
             rt_printf(out_fd, "Mutex M%d acquired while holding M%d by goroutine %llu:\n",
                       k + 1 < n ? k + 2 : 1, k + 1, (unsigned long long)edges[k].goid);
             text_frames(edges[k].pcs, edges[k].npcs);
+        }
+        rt_printf(out_fd, "==================\n");
+    }
+    rt_lock_release(&report_lock);
+    if (race_opts.halt_on_error) {
+        fflush(NULL);
+        _exit(race_opts.exitcode);
+    }
+}
+
+/* ---- leaked goroutines (leak.c) ---- */
+
+void race_report_leak(const struct race_leak_desc *leak) {
+    rt_lock_acquire(&report_lock);
+    if (race_opts.json) {
+        rt_printf(out_fd, "{\"kind\":\"goroutine_leak\",\"goroutine\":%llu,\"wait_reason\":",
+                  (unsigned long long)leak->goid);
+        json_string(leak->wait_reason);
+        rt_printf(out_fd, ",\"waited_seconds\":%lld,\"stack\":", (long long)leak->waited_seconds);
+        json_frames_shown(leak->pcs, leak->npcs, true);
+        rt_printf(out_fd, ",\"created\":{");
+        if (leak->create_depth > 0) {
+            rt_printf(out_fd, "\"%llu\":", (unsigned long long)leak->goid);
+            json_frames(leak->create_pcs, leak->create_depth);
+        }
+        rt_printf(out_fd, "}}\n");
+    } else {
+        rt_printf(out_fd, "==================\nWARNING: GOROUTINE LEAK\ngoroutine %llu [%s (leaked)",
+                  (unsigned long long)leak->goid, leak->wait_reason);
+        if (leak->waited_seconds >= 1)
+            rt_printf(out_fd, ", %lld second%s", (long long)leak->waited_seconds,
+                      leak->waited_seconds == 1 ? "" : "s");
+        rt_printf(out_fd, "]:\n");
+        show_frames(leak->pcs, leak->npcs, text_frame, true);
+        if (leak->create_depth > 0) {
+            rt_printf(out_fd, "Goroutine %llu created at:\n", (unsigned long long)leak->goid);
+            text_frames(leak->create_pcs, leak->create_depth);
         }
         rt_printf(out_fd, "==================\n");
     }

@@ -37,6 +37,11 @@ enum { RT_MAX_INLINE = 8 };
  * paths only. Re-entry from the same thread (a fault inside the
  * symbolizer that is itself being reported) returns bare addresses. */
 int rt_symbolize(uintptr_t pc, struct rt_frame *out, int max);
+/* Whether a frame is the runtime's or the detector's own (by its source
+ * path), and whether it is a public go_* function: tracebacks show a
+ * runtime frame only if it is one (traceback.c). */
+bool rt_frame_internal(const struct rt_frame *f);
+bool rt_frame_api(const struct rt_frame *f);
 
 /* The global variable (ELF symbol) covering a data address, for the race
  * detector's "Location is global 'x' of size N" line; false if none. */

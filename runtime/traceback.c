@@ -183,14 +183,14 @@ static bool has_prefix(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static bool is_runtime_internal(const struct rt_frame *f) {
+bool rt_frame_internal(const struct rt_frame *f) {
     if (f->file)
         return has_prefix(f->file, GOROUTINE_SRC_DIR "/runtime/") ||
                has_prefix(f->file, GOROUTINE_SRC_DIR "/detector/");
     return f->runtime_module || (f->func && has_prefix(f->func, "rt_"));
 }
 
-static bool is_api(const struct rt_frame *f) {
+bool rt_frame_api(const struct rt_frame *f) {
     return f->func && has_prefix(f->func, "go_");
 }
 
@@ -220,8 +220,8 @@ static void print_filtered(int fd, const uintptr_t *pcs, int n, enum frame_filte
         int k = rt_symbolize(pcs[i], chain, RT_MAX_INLINE);
         for (int j = 0; j < k; j++) {
             const struct rt_frame *f = &chain[j];
-            if (filter != SHOW_ALL && is_runtime_internal(f)) {
-                if (!is_api(f)) continue;
+            if (filter != SHOW_ALL && rt_frame_internal(f)) {
+                if (!rt_frame_api(f)) continue;
                 if (filter == SHOW_CREATOR && leading && has_prefix(f->func, "go_spawn"))
                     continue;
             }
