@@ -105,6 +105,8 @@ extern struct rt_sched rt_sched;
 
 struct rt_m *rt_getm(void);
 void rt_wakep(void);
+/* Make the timer sleeper (an idle M) look at the timers and I/O again. */
+void rt_wake_sleeper(struct rt_m *sleeper);
 void rt_runq_put(struct rt_p *p, struct rt_g *gp, bool next);
 bool rt_runq_empty(struct rt_p *p);
 /* Queue a list of runnable Gs linked by sched_link on the global queue. */

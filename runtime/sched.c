@@ -451,8 +451,9 @@ static bool last_awake(void) {
 /* The deadlock check must see a still world: it runs only on the last M
  * awake. While a sleeper exists it is the one to check (it may wake by
  * itself at its deadline and run goroutines while we scan), so an M that
- * goes idle last wakes it up to look. */
-static void wake_sleeper(struct rt_m *sleeper) {
+ * goes idle last wakes it up to look. timer.c wakes it for an earlier
+ * timer. */
+void rt_wake_sleeper(struct rt_m *sleeper) {
     if (rt_netpoll_inited()) {
         rt_netpoll_break();
     } else {
@@ -534,7 +535,7 @@ static void stop_m(struct rt_m *m) {
         bool last = last_awake();
         struct rt_m *sleeper = atomic_load(&rt_sched.timer_sleeper);
         rt_lock_release(&rt_sched.lock);
-        if (last && sleeper) wake_sleeper(sleeper);
+        if (last && sleeper) rt_wake_sleeper(sleeper);
         else if (last) rt_check_dead();
         while (!__atomic_load_n(&m->nextp, __ATOMIC_ACQUIRE))
             rt_futex_wait(&m->wake, 0, -1);

@@ -101,16 +101,8 @@ static struct rt_p *lock_timer_heap(struct rt_timer *t) {
 static void wake_sleeper_if_later(int64_t when) {
     if (when >= atomic_load_explicit(&rt_sched.timer_sleep_until, memory_order_acquire)) return;
     struct rt_m *sleeper = atomic_load(&rt_sched.timer_sleeper);
-    if (sleeper) {
-        if (rt_netpoll_inited()) {
-            rt_netpoll_break();
-        } else {
-            atomic_store_explicit(&sleeper->wake, 1, memory_order_release);
-            rt_futex_wake(&sleeper->wake, 1);
-        }
-    } else {
-        rt_wakep();
-    }
+    if (sleeper) rt_wake_sleeper(sleeper);
+    else rt_wakep();
 }
 
 void rt_timer_start(struct rt_timer *t, int64_t when) {
@@ -194,6 +186,7 @@ void rt_timers_move(struct rt_p *from, struct rt_p *to) {
     struct rt_p *second = first == from ? to : from;
     rt_lock_acquire(&first->timers_lock);
     rt_lock_acquire(&second->timers_lock);
+    bool moved = from->ntimers > 0;
     while (from->ntimers) {
         struct rt_timer *t = from->timers[from->ntimers - 1];
         heap_remove(from, t);
@@ -201,6 +194,12 @@ void rt_timers_move(struct rt_p *from, struct rt_p *to) {
     }
     rt_lock_release(&second->timers_lock);
     rt_lock_release(&first->timers_lock);
+    /* A sleeper part-way through rt_timers_next may have read `to` before
+     * and `from` after the move, missing them: it looks again. (Callers
+     * hold sched.lock, so no rt_wakep here: an M going idle without a
+     * sleeper becomes one, and sees them.) */
+    struct rt_m *sleeper = atomic_load(&rt_sched.timer_sleeper);
+    if (moved && sleeper) rt_wake_sleeper(sleeper);
 }
 
 bool rt_timers_any_can_wake(void) {
