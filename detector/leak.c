@@ -93,8 +93,8 @@ struct trace {
     struct race_span *globals;
     size_t nglobals, cap_globals;
     bool globals_reached;
-    struct race_span *todo;    /* marked memory not scanned yet */
-    size_t ntodo, cap_todo;
+    struct race_span *unscanned; /* marked memory not scanned yet */
+    size_t nunscanned, cap_unscanned;
 };
 
 static void *grow(void *old, size_t *cap, size_t item) {
@@ -110,8 +110,9 @@ static void *grow(void *old, size_t *cap, size_t item) {
 
 static void push(struct trace *t, uintptr_t lo, uintptr_t hi) {
     if (lo >= hi) return;
-    if (t->ntodo == t->cap_todo) t->todo = grow(t->todo, &t->cap_todo, sizeof *t->todo);
-    t->todo[t->ntodo++] = (struct race_span){lo, hi};
+    if (t->nunscanned == t->cap_unscanned)
+        t->unscanned = grow(t->unscanned, &t->cap_unscanned, sizeof *t->unscanned);
+    t->unscanned[t->nunscanned++] = (struct race_span){lo, hi};
 }
 
 /* Index of the span holding x among n spans sorted by start and laid
@@ -158,8 +159,8 @@ static void reach(struct trace *t, uintptr_t v) {
 }
 
 static void drain(struct trace *t) {
-    while (t->ntodo) {
-        struct race_span r = t->todo[--t->ntodo];
+    while (t->nunscanned) {
+        struct race_span r = t->unscanned[--t->nunscanned];
         for (uintptr_t a = (r.start + 7) & ~(uintptr_t)7; a + 8 <= r.end; a += 8)
             reach(t, *(const volatile uintptr_t *)a);
     }
@@ -318,7 +319,7 @@ static void trace_free(struct trace *t) {
     race_internal_free(t->stacks);
     race_internal_free(t->stack_of);
     race_internal_free(t->globals);
-    race_internal_free(t->todo);
+    race_internal_free(t->unscanned);
 }
 
 /* A stop fails when some goroutine does not park within the scheduler's
