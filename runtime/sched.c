@@ -569,32 +569,19 @@ void rt_handoff_p(struct rt_p *p) {
 
 /* ---- finding work ---- */
 
-static void retire_p(struct rt_m *m, struct rt_p *p) {
-    struct rt_g *gp;
-    while ((gp = runq_get(p)) != NULL) globrunq_put(gp);
-    rt_timers_move(p, rt_sched.allp[0]);
-    rt_lock_acquire(&rt_sched.lock);
-    p->status = P_RETIRED;
-    p->m = NULL;
-    m->p = NULL;
-    rt_lock_release(&rt_sched.lock);
-    /* What it had is on the global queue now; an idle P must pick it up. */
-    rt_wakep();
-}
-
-/* rt_world_stop wants p: its queue goes to the global one, where the
- * goroutines wait (runnable, so live) until the world starts again. */
-static void give_up_for_stop(struct rt_m *m, struct rt_p *p) {
-    if (m->spinning) {
-        m->spinning = false;
-        atomic_fetch_sub(&rt_sched.nmspinning, 1);
-    }
+/* m lets go of p: for a smaller GOMAXPROCS (pidle_put retires it) or for
+ * rt_world_stop (which collects it from the idle list). Its queue goes to
+ * the global one, for an idle P to pick up; while the world is stopped
+ * the goroutines wait there, runnable, so live. */
+static void let_go_of_p(struct rt_m *m, struct rt_p *p) {
+    if (m->spinning) stop_spinning(m);
     struct rt_g *gp;
     while ((gp = runq_get(p)) != NULL) globrunq_put(gp);
     rt_lock_acquire(&rt_sched.lock);
     m->p = NULL;
     pidle_put(p);
     rt_lock_release(&rt_sched.lock);
+    rt_wakep();
 }
 
 static void run_due_timers(struct rt_p *p) {
@@ -634,14 +621,9 @@ static struct rt_g *find_runnable(struct rt_m *m) {
     for (;;) {
         if (!m->p) stop_m(m);
         struct rt_p *p = m->p;
-        if (RT_UNLIKELY(atomic_load_explicit(&rt_sched.stop_wanted, memory_order_relaxed))) {
-            give_up_for_stop(m, p);
-            continue;
-        }
-        if (p->id >= rt_gomaxprocs()) {
-            if (m->spinning) stop_spinning(m);
-            retire_p(m, p);
-            stop_m(m);
+        if (RT_UNLIKELY(p->id >= rt_gomaxprocs() ||
+                        atomic_load_explicit(&rt_sched.stop_wanted, memory_order_relaxed))) {
+            let_go_of_p(m, p);
             continue;
         }
         run_due_timers(p);
