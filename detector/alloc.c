@@ -146,7 +146,7 @@ bool race_heap_block(uintptr_t addr, struct race_block_desc *out) {
     return found;
 }
 
-static int by_start(const void *a, const void *b) {
+int race_span_by_start(const void *a, const void *b) {
     uintptr_t x = ((const struct race_span *)a)->start, y = ((const struct race_span *)b)->start;
     return x < y ? -1 : x > y;
 }
@@ -167,7 +167,7 @@ struct race_span *race_heap_spans(size_t *n) {
             spans[k++] = (struct race_span){b->d.start, b->d.start + (b->d.size ? b->d.size : 1)};
         rt_lock_release(&table[i].lock);
     }
-    qsort(spans, k, sizeof *spans, by_start);
+    qsort(spans, k, sizeof *spans, race_span_by_start);
     *n = k;
     return spans;
 }

@@ -300,6 +300,8 @@ struct race_span {
     uintptr_t start, end;
 };
 struct race_span *race_heap_spans(size_t *n);
+/* qsort's comparison of spans (or of structs that start with one). */
+int race_span_by_start(const void *a, const void *b);
 void *race_internal_alloc(size_t n);
 void *race_internal_calloc(size_t n, size_t size);
 void race_internal_free(void *p);

@@ -80,6 +80,11 @@ static inline void check_write(const void *p, size_t n, uintptr_t pc) {
     if (n) race_write_range_pc(p, n, pc);
 }
 
+/* Elements a bounded scan reads (strnlen, wcsnlen, strncpy's source...)
+ * when it found len before the terminator, max at most: the terminator
+ * too, unless it stopped at max. */
+static inline size_t scan_length(size_t len, size_t max) { return len < max ? len + 1 : len; }
+
 /* A parse reads the text it converted and the character that stopped it
  * (a terminator, or whatever followed the number): s up to end, counted
  * in s's characters, narrow or wide. */

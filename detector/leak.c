@@ -238,11 +238,6 @@ static int add_writable_segments(struct dl_phdr_info *info, size_t size, void *a
     return 0;
 }
 
-static int by_start(const void *a, const void *b) {
-    uintptr_t x = ((const struct stack *)a)->span.start, y = ((const struct stack *)b)->span.start;
-    return x < y ? -1 : x > y;
-}
-
 /* Stacks from their saved stack pointers; self's from own_sp. */
 static void collect_stacks(struct trace *t, struct rt_g *self, uintptr_t own_sp) {
     t->stacks = race_internal_alloc((t->ng ? t->ng : 1) * sizeof *t->stacks);
@@ -251,7 +246,7 @@ static void collect_stacks(struct trace *t, struct rt_g *self, uintptr_t own_sp)
         uintptr_t lo = gp == self ? own_sp : (uintptr_t)gp->sp, hi = (uintptr_t)gp->stack_hi;
         if (lo && lo < hi) t->stacks[t->nstacks++] = (struct stack){{lo, hi}, g, false};
     }
-    qsort(t->stacks, t->nstacks, sizeof *t->stacks, by_start);
+    qsort(t->stacks, t->nstacks, sizeof *t->stacks, race_span_by_start);
     t->stack_of = race_internal_alloc((t->ng ? t->ng : 1) * sizeof *t->stack_of);
     for (size_t g = 0; g < t->ng; g++) t->stack_of[g] = SIZE_MAX;
     for (size_t s = 0; s < t->nstacks; s++) t->stack_of[t->stacks[s].g] = s;

@@ -121,8 +121,7 @@ RACE_REAL_TABLE(INTERCEPTED)
 /* Bytes a scan of s reads when it stops at its terminator or after max
  * bytes. */
 static size_t scanned(const char *s, size_t max) {
-    size_t n = REAL(strnlen)(s, max);
-    return n < max ? n + 1 : n;
+    return scan_length(REAL(strnlen)(s, max), max);
 }
 
 /* ---- strings ---- */
@@ -135,7 +134,7 @@ INTERCEPTOR size_t strlen(const char *s) {
 
 INTERCEPTOR size_t strnlen(const char *s, size_t max) {
     size_t n = REAL(strnlen)(s, max);
-    if (CHECKED()) check_read(s, n < max ? n + 1 : n, CALLER);
+    if (CHECKED()) check_read(s, scan_length(n, max), CALLER);
     return n;
 }
 
@@ -196,10 +195,10 @@ INTERCEPTOR char *__stpncpy_chk(char *dst, const char *src, size_t n, size_t dst
 /* strcat (max SIZE_MAX) and strncat: dst up to its terminator is read,
  * and at most max bytes of src are appended, with a terminator. */
 static void check_concat(char *dst, const char *src, size_t max, uintptr_t pc) {
-    size_t kept = REAL(strlen)(dst), added = REAL(strnlen)(src, max) + 1;
-    check_read(src, scanned(src, max), pc);
+    size_t kept = REAL(strlen)(dst), appended = REAL(strnlen)(src, max);
+    check_read(src, scan_length(appended, max), pc);
     check_read(dst, kept, pc);
-    check_write(dst + kept, added, pc);
+    check_write(dst + kept, appended + 1, pc);
 }
 
 INTERCEPTOR char *strcat(char *dst, const char *src) {

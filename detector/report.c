@@ -295,6 +295,13 @@ static void json_location(uintptr_t addr, const struct race_block_desc *blk) {
 
 /* ---- the report ---- */
 
+/* GORACE=halt_on_error=1: the first report of any kind ends the process. */
+static void halt_if_asked(void) {
+    if (!race_opts.halt_on_error) return;
+    fflush(NULL);
+    _exit(race_opts.exitcode);
+}
+
 void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
     struct race_g *rg = race_cur;
     race_internal_enter(rg);
@@ -368,10 +375,7 @@ void race_report(struct race_access_desc *cur, struct race_access_desc *prev) {
         rt_printf(out_fd, "==================\n");
     }
     rt_lock_release(&report_lock);
-    if (race_opts.halt_on_error) {
-        fflush(NULL);
-        _exit(race_opts.exitcode);
-    }
+    halt_if_asked();
     race_internal_leave(rg);
 }
 
@@ -413,10 +417,7 @@ void race_report_lock_cycle(const struct race_lock_edge_desc *edges, int n) {
         rt_printf(out_fd, "==================\n");
     }
     rt_lock_release(&report_lock);
-    if (race_opts.halt_on_error) {
-        fflush(NULL);
-        _exit(race_opts.exitcode);
-    }
+    halt_if_asked();
 }
 
 /* ---- leaked goroutines (leak.c) ---- */
@@ -450,8 +451,5 @@ void race_report_leak(const struct race_leak_desc *leak) {
         rt_printf(out_fd, "==================\n");
     }
     rt_lock_release(&report_lock);
-    if (race_opts.halt_on_error) {
-        fflush(NULL);
-        _exit(race_opts.exitcode);
-    }
+    halt_if_asked();
 }

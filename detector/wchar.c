@@ -61,13 +61,6 @@ static void check_wide_write(wchar_t *s, size_t count, uintptr_t pc) {
     check_write(s, count * sizeof *s, pc);
 }
 
-/* Elements a scan of s reads when it stops at its terminator or after
- * max elements. */
-static size_t wide_scanned(const wchar_t *s, size_t max) {
-    size_t n = REAL(wcsnlen)(s, max);
-    return n < max ? n + 1 : n;
-}
-
 #define UNPARENTHESISED(...) __VA_ARGS__
 
 /* name, whose accesses `check` records (an expression of its parameters
@@ -97,7 +90,7 @@ INTERCEPTOR size_t wcslen(const wchar_t *s) {
 
 INTERCEPTOR size_t wcsnlen(const wchar_t *s, size_t max) {
     size_t n = REAL(wcsnlen)(s, max);
-    if (CHECKED()) check_wide_read(s, n < max ? n + 1 : n, CALLER);
+    if (CHECKED()) check_wide_read(s, scan_length(n, max), CALLER);
     return n;
 }
 
@@ -116,7 +109,7 @@ CHECKED_BEFORE_WITH_CHK(wchar_t *, wcpcpy, (wchar_t *dst, const wchar_t *src), (
 /* wcsncpy and wcpncpy: at most n elements of src, and n of dst (the rest
  * is padded with zeros). */
 static void check_wide_padded_copy(wchar_t *dst, const wchar_t *src, size_t n, uintptr_t pc) {
-    check_wide_read(src, wide_scanned(src, n), pc);
+    check_wide_read(src, scan_length(REAL(wcsnlen)(src, n), n), pc);
     check_wide_write(dst, n, pc);
 }
 
@@ -128,10 +121,10 @@ CHECKED_BEFORE_WITH_CHK(wchar_t *, wcpncpy, (wchar_t *dst, const wchar_t *src, s
 /* wcscat (max SIZE_MAX) and wcsncat: dst up to its terminator is read,
  * and at most max elements of src are appended, with a terminator. */
 static void check_wide_concat(wchar_t *dst, const wchar_t *src, size_t max, uintptr_t pc) {
-    size_t kept = REAL(wcslen)(dst), added = REAL(wcsnlen)(src, max) + 1;
-    check_wide_read(src, wide_scanned(src, max), pc);
+    size_t kept = REAL(wcslen)(dst), appended = REAL(wcsnlen)(src, max);
+    check_wide_read(src, scan_length(appended, max), pc);
     check_wide_read(dst, kept, pc);
-    check_wide_write(dst + kept, added, pc);
+    check_wide_write(dst + kept, appended + 1, pc);
 }
 
 CHECKED_BEFORE_WITH_CHK(wchar_t *, wcscat, (wchar_t *dst, const wchar_t *src), (dst, src),
